@@ -1,0 +1,192 @@
+//! The one lenient TLV header reader.
+use crate::{Error, ErrorKind, Result};
+use core::ops::Range;
+
+/// Universal and context tags used in X.509 (single identifier octet, low-tag-number form).
+pub struct Tag;
+impl Tag {
+    pub const BOOLEAN: u8 = 0x01;
+    pub const INTEGER: u8 = 0x02;
+    pub const BIT_STRING: u8 = 0x03;
+    pub const OCTET_STRING: u8 = 0x04;
+    pub const NULL: u8 = 0x05;
+    pub const OID: u8 = 0x06;
+    pub const UTF8_STRING: u8 = 0x0c;
+    pub const PRINTABLE_STRING: u8 = 0x13;
+    pub const IA5_STRING: u8 = 0x16;
+    pub const UTC_TIME: u8 = 0x17;
+    pub const GENERALIZED_TIME: u8 = 0x18;
+    pub const SEQUENCE: u8 = 0x30;
+    pub const SET: u8 = 0x31;
+    /// Is the identifier octet of the constructed form?
+    pub fn is_constructed(tag: u8) -> bool {
+        tag & 0x20 != 0
+    }
+}
+
+/// How a length was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthForm {
+    /// One octet, value < 128: the DER form.
+    Short,
+    /// `0x80 | n` followed by `n` length octets.
+    /// `leading_zeros`: how many of them are redundant 0x00 octets;
+    /// `minimal`: true when DER would also have used exactly this long form.
+    Long { octets: u8, leading_zeros: u8, minimal: bool },
+    /// `0x80`: contents end at an end-of-contents marker (`00 00`), BER only.
+    Indefinite,
+}
+
+/// A TLV header read leniently. All offsets are absolute: relative to the buffer given to
+/// [`read_header`] plus the `base` offset supplied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The identifier octet.
+    pub tag: u8,
+    /// Offset of the identifier octet.
+    pub offset: usize,
+    /// Number of identifier and length octets.
+    pub header_len: usize,
+    /// How the length was written.
+    pub form: LengthForm,
+    /// The contents (for an indefinite length: up to, not including, the end-of-contents).
+    pub content: Range<usize>,
+    /// One past the last byte of the element (after the end-of-contents, if indefinite).
+    pub end: usize,
+}
+
+impl Header {
+    /// Is the length written the DER way?
+    pub fn is_der_length(&self) -> bool {
+        match self.form {
+            LengthForm::Short => true,
+            LengthForm::Long { minimal, .. } => minimal,
+            LengthForm::Indefinite => false,
+        }
+    }
+    /// Offset of the first length octet.
+    pub fn length_offset(&self) -> usize {
+        self.offset + 1
+    }
+    /// The whole element (header, contents and any end-of-contents) as a range.
+    pub fn element(&self) -> Range<usize> {
+        self.offset..self.end
+    }
+}
+
+/// Reads the TLV header at `input[pos..]`. `base` is added to every offset in the result
+/// and in errors (pass the offset of `input` within the certificate).
+///
+/// Lenient: long-form lengths, redundant leading length octets and indefinite lengths (for
+/// constructed elements; the end-of-contents is found by walking the nested elements) are
+/// read, and [`Header::form`] records how. Errors: truncation (the declared content runs
+/// past the end of `input`), high tag numbers, lengths that do not fit, indefinite lengths on
+/// primitive elements.
+pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
+    let err = |kind, at: usize| Error::new(kind, base + at);
+    let truncated = |needed: usize, at: usize| {
+        err(ErrorKind::Truncated { needed, available: input.len().saturating_sub(at) }, at)
+    };
+    let tag = *input.get(pos).ok_or_else(|| truncated(2, pos))?;
+    if tag & 0x1f == 0x1f {
+        return Err(err(ErrorKind::HighTagNumber, pos));
+    }
+    let first = *input.get(pos + 1).ok_or_else(|| truncated(2, pos))?;
+    let (len, form, header_len) = if first < 0x80 {
+        (first as usize, LengthForm::Short, 2)
+    } else if first == 0x80 {
+        if !Tag::is_constructed(tag) {
+            return Err(err(ErrorKind::BadIndefinite, pos + 1));
+        }
+        let start = pos + 2;
+        let mut at = start;
+        loop {
+            if input.len() < at + 2 {
+                return Err(err(ErrorKind::BadIndefinite, pos + 1));
+            }
+            if input[at] == 0 && input[at + 1] == 0 {
+                break;
+            }
+            let inner = read_header(input, at, 0).map_err(|e| Error::new(e.kind, base + e.position))?;
+            at = inner.end;
+        }
+        return Ok(Header {
+            tag,
+            offset: base + pos,
+            header_len: 2,
+            form: LengthForm::Indefinite,
+            content: base + start..base + at,
+            end: base + at + 2,
+        });
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n > 8 {
+            return Err(err(ErrorKind::LengthTooLong, pos + 1));
+        }
+        let octets = input.get(pos + 2..pos + 2 + n).ok_or_else(|| truncated(2 + n, pos))?;
+        let leading_zeros = octets.iter().take_while(|&&b| b == 0).count();
+        let mut len: u64 = 0;
+        for &b in octets {
+            len = (len << 8) | b as u64;
+        }
+        let len = usize::try_from(len).map_err(|_| err(ErrorKind::LengthTooLong, pos + 1))?;
+        // DER: long form only for lengths >= 128, with the fewest octets.
+        let needed_octets = (usize::BITS - len.leading_zeros()).div_ceil(8) as usize;
+        let minimal = len >= 128 && n == needed_octets;
+        (len, LengthForm::Long { octets: n as u8, leading_zeros: leading_zeros as u8, minimal }, 2 + n)
+    };
+    let start = pos + header_len;
+    let end = start.checked_add(len).ok_or_else(|| err(ErrorKind::LengthTooLong, pos + 1))?;
+    if end > input.len() {
+        return Err(err(
+            ErrorKind::Truncated { needed: header_len + len, available: input.len() - pos },
+            pos,
+        ));
+    }
+    Ok(Header {
+        tag,
+        offset: base + pos,
+        header_len,
+        form,
+        content: base + start..base + end,
+        end: base + end,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let cases: &[(&[u8], LengthForm, usize)] = &[
+            (&[0x02, 0x01, 0x05], LengthForm::Short, 1),
+            (&[0x02, 0x81, 0x01, 0x05], LengthForm::Long { octets: 1, leading_zeros: 0, minimal: false }, 1),
+            (&[0x02, 0x82, 0x00, 0x01, 0x05], LengthForm::Long { octets: 2, leading_zeros: 1, minimal: false }, 1),
+            (&[0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00], LengthForm::Indefinite, 3),
+        ];
+        for (bytes, form, len) in cases {
+            let h = read_header(bytes, 0, 10).unwrap();
+            assert_eq!(h.form, *form, "{bytes:02x?}");
+            assert_eq!(h.content.len(), *len);
+            assert_eq!(h.end, 10 + bytes.len());
+        }
+        let mut long = vec![0x04, 0x81, 0x80];
+        long.extend([0u8; 128]);
+        assert_eq!(
+            read_header(&long, 0, 0).unwrap().form,
+            LengthForm::Long { octets: 1, leading_zeros: 0, minimal: true }
+        );
+    }
+
+    #[test]
+    fn errors_carry_positions() {
+        let e = read_header(&[0x30, 0x05, 0x01], 0, 100).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Truncated { .. }));
+        assert_eq!(e.position, 100);
+        let e = read_header(&[0x02, 0x80, 0x00, 0x00], 0, 7).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadIndefinite);
+        assert_eq!(e.position, 8);
+        assert_eq!(read_header(&[0x1f, 0x01], 0, 0).unwrap_err().kind, ErrorKind::HighTagNumber);
+    }
+}

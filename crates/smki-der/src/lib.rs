@@ -1,0 +1,34 @@
+//! DER for SMKI certificates, without crypto.
+//!
+//! * [`read_header`]: the one lenient TLV header reader. It reads BER (long-form and
+//!   indefinite lengths, non-minimal length octets) and records how the header deviates from
+//!   DER, so that every other part of the project reads DER through it.
+//! * [`analyse_signature`]: reads a certificate's `signatureValue` BIT STRING and the
+//!   `ECDSA-Sig-Value` inside it leniently, reports every deviation from DER as a [`Defect`]
+//!   with its byte offset, and recovers `(r, s)` wherever the bytes can be read at all.
+//! * [`walk`]: strict DER walk of a whole TLV tree, reporting every non-DER encoding with its
+//!   path of element indices ([`BerIssue`]).
+//! * [`encode`]: canonical DER encoding (lengths, INTEGERs, TLVs, `ECDSA-Sig-Value`) and the
+//!   defect injectors used by the simulator and the tests.
+//!
+//! ```text
+//! ECDSA-Sig-Value ::= SEQUENCE {
+//!     r  INTEGER,
+//!     s  INTEGER }
+//! ```
+//! (RFC 5480 section 2.2.3 / RFC 3279 section 2.2.3.)
+#![forbid(unsafe_code)]
+
+mod error;
+mod header;
+mod signature;
+mod walk;
+
+pub mod encode;
+
+pub use error::{Error, ErrorKind, Result};
+pub use header::{read_header, Header, LengthForm, Tag};
+pub use signature::{
+    analyse_signature, Component, Defect, DefectCode, IntRead, SignatureEncoding, P256_ORDER,
+};
+pub use walk::{walk, BerIssue, BerIssueKind, PathStep, Walk};

@@ -1,0 +1,29 @@
+//! ECDSA P-256 / SHA-256 verification for SMKI certificates.
+//!
+//! * [`PublicKey`]: a validated uncompressed P-256 point, with its SMKI key identifier
+//!   (RFC 5280 section 4.2.1.2 method 2, 8 octets).
+//! * [`Backend`]: the small crypto-backend trait; [`PlainBackend`] is the reference
+//!   implementation on RustCrypto `p256`. A faster backend implements the same trait and is
+//!   tested against this one.
+//! * [`Registry`]: issuer keys by subject key identifier, then by normalised name; anchors
+//!   (from CA certificates) and keys recovered from signatures, reported as such.
+//! * [`recover_keys`]: the candidate public keys for a signature over a digest.
+#![forbid(unsafe_code)]
+
+mod backend;
+mod error;
+mod key;
+mod recover;
+mod registry;
+
+pub use backend::{Backend, PlainBackend};
+pub use error::{Error, ErrorKind};
+pub use key::PublicKey;
+pub use recover::recover_keys;
+pub use registry::{Issuer, IssuerId, KeySource, Lookup, Registry};
+
+/// SHA-256 of `data` (the digest ECDSA signs for ecdsa-with-SHA256).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
