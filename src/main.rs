@@ -1,1 +1,37 @@
-fn main() {}
+//! `smki`: the command-line tool. Each subcommand lives in `src/cmd/`.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cmd;
+
+/// GB smart metering PKI (SMKI) certificates: simulate a repository, inspect and scan dumps
+/// for ECDSA signature-encoding defects, verify every signature.
+#[derive(Parser)]
+#[command(name = "smki", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report on each certificate: profile, defects with offsets, verification, verdict,
+    /// relying-party predictions.
+    Inspect(cmd::inspect::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(a) => cmd::inspect::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("smki: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

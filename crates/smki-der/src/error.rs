@@ -34,7 +34,10 @@ impl Error {
     }
     /// The same error with `base` added to its position.
     pub fn at_base(self, base: usize) -> Self {
-        Error { kind: self.kind, position: self.position + base }
+        Error {
+            kind: self.kind,
+            position: self.position + base,
+        }
     }
 }
 
@@ -49,7 +52,11 @@ impl fmt::Display for Error {
             ErrorKind::HighTagNumber => write!(f, "high-tag-number form at byte {}", self.position),
             ErrorKind::LengthTooLong => write!(f, "length too long at byte {}", self.position),
             ErrorKind::BadIndefinite => {
-                write!(f, "bad indefinite-length encoding at byte {}", self.position)
+                write!(
+                    f,
+                    "bad indefinite-length encoding at byte {}",
+                    self.position
+                )
             }
             ErrorKind::UnexpectedTag { expected, found } => write!(
                 f,

@@ -32,7 +32,11 @@ pub enum LengthForm {
     /// `0x80 | n` followed by `n` length octets.
     /// `leading_zeros`: how many of them are redundant 0x00 octets;
     /// `minimal`: true when DER would also have used exactly this long form.
-    Long { octets: u8, leading_zeros: u8, minimal: bool },
+    Long {
+        octets: u8,
+        leading_zeros: u8,
+        minimal: bool,
+    },
     /// `0x80`: contents end at an end-of-contents marker (`00 00`), BER only.
     Indefinite,
 }
@@ -83,9 +87,33 @@ impl Header {
 /// past the end of `input`), high tag numbers, lengths that do not fit, indefinite lengths on
 /// primitive elements.
 pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
+    let h = read_header_declared(input, pos, base)?;
+    if h.end > base + input.len() {
+        return Err(Error::new(
+            ErrorKind::Truncated {
+                needed: h.end - h.offset,
+                available: input.len() - pos,
+            },
+            base + pos,
+        ));
+    }
+    Ok(h)
+}
+
+/// [`read_header`] without the final truncation check: the header as declared, whose
+/// `content` and `end` may run past the end of `input` (the header octets themselves must be
+/// there). Used by the signature analyser to report a length that overruns and still read
+/// what is inside.
+pub(crate) fn read_header_declared(input: &[u8], pos: usize, base: usize) -> Result<Header> {
     let err = |kind, at: usize| Error::new(kind, base + at);
     let truncated = |needed: usize, at: usize| {
-        err(ErrorKind::Truncated { needed, available: input.len().saturating_sub(at) }, at)
+        err(
+            ErrorKind::Truncated {
+                needed,
+                available: input.len().saturating_sub(at),
+            },
+            at,
+        )
     };
     let tag = *input.get(pos).ok_or_else(|| truncated(2, pos))?;
     if tag & 0x1f == 0x1f {
@@ -107,7 +135,8 @@ pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
             if input[at] == 0 && input[at + 1] == 0 {
                 break;
             }
-            let inner = read_header(input, at, 0).map_err(|e| Error::new(e.kind, base + e.position))?;
+            let inner =
+                read_header(input, at, 0).map_err(|e| Error::new(e.kind, base + e.position))?;
             at = inner.end;
         }
         return Ok(Header {
@@ -123,7 +152,9 @@ pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
         if n > 8 {
             return Err(err(ErrorKind::LengthTooLong, pos + 1));
         }
-        let octets = input.get(pos + 2..pos + 2 + n).ok_or_else(|| truncated(2 + n, pos))?;
+        let octets = input
+            .get(pos + 2..pos + 2 + n)
+            .ok_or_else(|| truncated(2 + n, pos))?;
         let leading_zeros = octets.iter().take_while(|&&b| b == 0).count();
         let mut len: u64 = 0;
         for &b in octets {
@@ -133,16 +164,22 @@ pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
         // DER: long form only for lengths >= 128, with the fewest octets.
         let needed_octets = (usize::BITS - len.leading_zeros()).div_ceil(8) as usize;
         let minimal = len >= 128 && n == needed_octets;
-        (len, LengthForm::Long { octets: n as u8, leading_zeros: leading_zeros as u8, minimal }, 2 + n)
+        (
+            len,
+            LengthForm::Long {
+                octets: n as u8,
+                leading_zeros: leading_zeros as u8,
+                minimal,
+            },
+            2 + n,
+        )
     };
     let start = pos + header_len;
-    let end = start.checked_add(len).ok_or_else(|| err(ErrorKind::LengthTooLong, pos + 1))?;
-    if end > input.len() {
-        return Err(err(
-            ErrorKind::Truncated { needed: header_len + len, available: input.len() - pos },
-            pos,
-        ));
-    }
+    let end = start
+        .checked_add(len)
+        .and_then(|end| end.checked_add(base))
+        .ok_or_else(|| err(ErrorKind::LengthTooLong, pos + 1))?
+        - base;
     Ok(Header {
         tag,
         offset: base + pos,
@@ -153,6 +190,18 @@ pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
     })
 }
 
+/// How many of a long-form length's octets are redundant leading 0x00 octets (`81 00`, a
+/// zero length in one octet, has none: it is only in the long form).
+pub(crate) fn redundant_length_zeros(h: &Header) -> usize {
+    match h.form {
+        LengthForm::Long { leading_zeros, .. } if h.content.is_empty() => {
+            leading_zeros.saturating_sub(1) as usize
+        }
+        LengthForm::Long { leading_zeros, .. } => leading_zeros as usize,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,9 +210,29 @@ mod tests {
     fn forms() {
         let cases: &[(&[u8], LengthForm, usize)] = &[
             (&[0x02, 0x01, 0x05], LengthForm::Short, 1),
-            (&[0x02, 0x81, 0x01, 0x05], LengthForm::Long { octets: 1, leading_zeros: 0, minimal: false }, 1),
-            (&[0x02, 0x82, 0x00, 0x01, 0x05], LengthForm::Long { octets: 2, leading_zeros: 1, minimal: false }, 1),
-            (&[0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00], LengthForm::Indefinite, 3),
+            (
+                &[0x02, 0x81, 0x01, 0x05],
+                LengthForm::Long {
+                    octets: 1,
+                    leading_zeros: 0,
+                    minimal: false,
+                },
+                1,
+            ),
+            (
+                &[0x02, 0x82, 0x00, 0x01, 0x05],
+                LengthForm::Long {
+                    octets: 2,
+                    leading_zeros: 1,
+                    minimal: false,
+                },
+                1,
+            ),
+            (
+                &[0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00],
+                LengthForm::Indefinite,
+                3,
+            ),
         ];
         for (bytes, form, len) in cases {
             let h = read_header(bytes, 0, 10).unwrap();
@@ -175,7 +244,11 @@ mod tests {
         long.extend([0u8; 128]);
         assert_eq!(
             read_header(&long, 0, 0).unwrap().form,
-            LengthForm::Long { octets: 1, leading_zeros: 0, minimal: true }
+            LengthForm::Long {
+                octets: 1,
+                leading_zeros: 0,
+                minimal: true
+            }
         );
     }
 
@@ -187,6 +260,9 @@ mod tests {
         let e = read_header(&[0x02, 0x80, 0x00, 0x00], 0, 7).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadIndefinite);
         assert_eq!(e.position, 8);
-        assert_eq!(read_header(&[0x1f, 0x01], 0, 0).unwrap_err().kind, ErrorKind::HighTagNumber);
+        assert_eq!(
+            read_header(&[0x1f, 0x01], 0, 0).unwrap_err().kind,
+            ErrorKind::HighTagNumber
+        );
     }
 }

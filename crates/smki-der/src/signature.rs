@@ -8,13 +8,14 @@
 //!
 //! ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }
 //! ```
+use crate::header::{read_header_declared, redundant_length_zeros};
+use crate::{read_header, ErrorKind, Header, LengthForm, Tag};
 use serde::{Deserialize, Serialize};
 
 /// The order n of the P-256 group, big-endian.
 pub const P256_ORDER: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
-    0x25, 0x51,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
 
 /// Encoding defects, with stable codes (DESIGN.md, "Vocabulary").
@@ -93,7 +94,10 @@ impl DefectCode {
 
     /// Parses a stable code.
     pub fn parse(code: &str) -> Option<DefectCode> {
-        DefectCode::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(code))
+        DefectCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(code))
     }
 
     /// Is this a defect of the signature encoding (as opposed to the rest of the certificate)?
@@ -200,6 +204,387 @@ impl SignatureEncoding {
 /// INTEGERs (read as unsigned), trailing data and extra elements are all read through, and
 /// each is reported. r and s are recovered wherever their bytes can be read at all.
 pub fn analyse_signature(bit_string: &[u8], base: usize) -> SignatureEncoding {
-    let _ = (bit_string, base);
-    todo!("smki-der signature analyser")
+    let mut a = Analyser {
+        data: bit_string,
+        base,
+        defects: Vec::new(),
+    };
+    let mut out = SignatureEncoding {
+        defects: Vec::new(),
+        r: None,
+        s: None,
+        r_read: IntRead::Unreadable,
+        s_read: IntRead::Unreadable,
+        unused_bits: 0,
+        pad_bits_zero: true,
+    };
+    a.run(&mut out);
+    a.defects.sort_by_key(|d| d.offset);
+    out.defects = a.defects;
+    out
+}
+
+/// The analyser's working state: `data` is the BIT STRING element (cut to its end once its
+/// header is read); every position is an index into it, made absolute by adding `base`.
+struct Analyser<'a> {
+    data: &'a [u8],
+    base: usize,
+    defects: Vec<Defect>,
+}
+
+/// How one INTEGER was read: its value, how, and where the next element starts (`None` when
+/// the end of this one cannot be known).
+struct IntOutcome {
+    value: Option<[u8; 32]>,
+    read: IntRead,
+    next: Option<usize>,
+}
+
+impl IntOutcome {
+    fn unreadable(next: Option<usize>) -> Self {
+        IntOutcome {
+            value: None,
+            read: IntRead::Unreadable,
+            next,
+        }
+    }
+}
+
+fn name(c: Component) -> &'static str {
+    match c {
+        Component::BitString => "the signatureValue BIT STRING",
+        Component::Sequence => "the ECDSA-Sig-Value SEQUENCE",
+        Component::R => "r",
+        Component::S => "s",
+        Component::Extra => "an extra element",
+        Component::Trailing => "trailing data",
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn hex_octets(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("0x{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Analyser<'_> {
+    fn push(
+        &mut self,
+        code: DefectCode,
+        at: usize,
+        component: Component,
+        count: usize,
+        detail: String,
+    ) {
+        self.defects.push(Defect {
+            code,
+            offset: self.base + at,
+            component,
+            count: count as u32,
+            detail,
+        });
+    }
+
+    fn run(&mut self, out: &mut SignatureEncoding) {
+        use DefectCode::*;
+        // signatureValue BIT STRING: tag 0x03, length, unused-bits octet, contents.
+        let bs = Component::BitString;
+        match self.data.first() {
+            None => return self.push(SigTruncated, 0, bs, 0, "the signatureValue is empty".into()),
+            Some(&tag) if tag != Tag::BIT_STRING => {
+                let detail =
+                    format!("the signatureValue has tag 0x{tag:02x}, not BIT STRING (0x03)");
+                return self.push(SigNotSequence, 0, bs, 0, detail);
+            }
+            Some(_) => {}
+        }
+        let h = match read_header(self.data, 0, 0) {
+            Ok(h) => h,
+            Err(e) => {
+                let detail = format!("{} cannot be read: {e}", name(bs));
+                return self.push(SigTruncated, 0, bs, 0, detail);
+            }
+        };
+        self.data = &self.data[..h.end];
+        let Some(&unused) = self.data.get(h.content.start) else {
+            let detail = format!("{} has no unused-bits octet", name(bs));
+            return self.push(SigTruncated, h.content.start, bs, 0, detail);
+        };
+        if unused != 0 {
+            out.unused_bits = unused;
+            let last = if h.content.len() > 1 {
+                self.data[h.content.end - 1]
+            } else {
+                0
+            };
+            let mask = if unused >= 8 {
+                0xff
+            } else {
+                (1u8 << unused) - 1
+            };
+            out.pad_bits_zero = last & mask == 0;
+            let detail = format!(
+                "{} declares {} (DER: 0 for a signature), pad bits {}",
+                name(bs),
+                plural(unused as usize, "unused bit"),
+                if out.pad_bits_zero {
+                    "zero"
+                } else {
+                    "not zero"
+                }
+            );
+            self.push(
+                SigBitstringUnusedBits,
+                h.content.start,
+                bs,
+                unused as usize,
+                detail,
+            );
+        }
+        self.sequence(h.content.start + 1, out);
+    }
+
+    /// `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` at `pos`, up to the end of
+    /// the BIT STRING.
+    fn sequence(&mut self, pos: usize, out: &mut SignatureEncoding) {
+        use DefectCode::*;
+        let seq = Component::Sequence;
+        let data = self.data;
+        match data.get(pos) {
+            None => {
+                let detail = "the signatureValue BIT STRING holds no ECDSA-Sig-Value".into();
+                return self.push(SigTruncated, pos, seq, 0, detail);
+            }
+            Some(&tag) if tag != Tag::SEQUENCE => {
+                let detail =
+                    format!("the ECDSA-Sig-Value has tag 0x{tag:02x}, not SEQUENCE (0x30)");
+                return self.push(SigNotSequence, pos, seq, 0, detail);
+            }
+            Some(_) => {}
+        }
+        let (content, end) = match read_header_declared(data, pos, 0) {
+            Ok(h) => {
+                self.length_defect(&h, seq);
+                if h.end > data.len() {
+                    let detail = format!(
+                        "{} declares {} content octets but only {} remain",
+                        name(seq),
+                        h.content.len(),
+                        data.len() - h.content.start
+                    );
+                    self.push(SigTruncated, pos + 1, seq, 0, detail);
+                    (h.content.start..data.len(), data.len())
+                } else {
+                    (h.content, h.end)
+                }
+            }
+            // An indefinite length whose end-of-contents cannot be found: read what is there.
+            Err(_) if data.get(pos + 1) == Some(&0x80) => {
+                let detail = format!("length of {} is indefinite (0x80)", name(seq));
+                self.push(SigLenIndefinite, pos + 1, seq, 0, detail);
+                let detail = format!("{} has no end-of-contents (00 00) marker", name(seq));
+                self.push(SigTruncated, pos + 1, seq, 0, detail);
+                (pos + 2..data.len(), data.len())
+            }
+            Err(e) => {
+                let detail = format!("{} cannot be read: {e}", name(seq));
+                return self.push(SigTruncated, pos, seq, 0, detail);
+            }
+        };
+        let r = self.integer(content.start, content.end, Component::R);
+        (out.r, out.r_read) = (r.value, r.read);
+        let s = match r.next {
+            Some(next) => self.integer(next, content.end, Component::S),
+            None => IntOutcome::unreadable(None),
+        };
+        (out.s, out.s_read) = (s.value, s.read);
+        if let Some(first) = s.next.filter(|&p| p < content.end) {
+            let mut count = 0;
+            let mut at = first;
+            while at < content.end {
+                count += 1;
+                match read_header(&data[..content.end], at, 0) {
+                    Ok(h) => at = h.end,
+                    Err(_) => break,
+                }
+            }
+            let detail = format!(
+                "{} holds {} after s (DER: exactly r and s)",
+                name(seq),
+                plural(count, "extra element")
+            );
+            self.push(SigExtraElement, first, Component::Extra, count, detail);
+        }
+        if end < data.len() {
+            let count = data.len() - end;
+            let detail = format!("{} after {}", plural(count, "trailing byte"), name(seq));
+            self.push(SigTrailingData, end, Component::Trailing, count, detail);
+        }
+    }
+
+    /// One defect for a length that DER would have written otherwise.
+    fn length_defect(&mut self, h: &Header, c: Component) {
+        use DefectCode::*;
+        let at = h.offset;
+        let octets = hex_octets(&self.data[at + 1..at + h.header_len]);
+        match h.form {
+            LengthForm::Short | LengthForm::Long { minimal: true, .. } => {}
+            LengthForm::Long { .. } if redundant_length_zeros(h) > 0 => {
+                let n = redundant_length_zeros(h);
+                let detail = format!(
+                    "length of {} ({octets}) has {}",
+                    name(c),
+                    plural(n, "redundant leading 0x00 octet")
+                );
+                self.push(SigLenLeadingZero, at + 2, c, n, detail);
+            }
+            LengthForm::Long { .. } => {
+                let detail = if h.content.len() < 0x80 {
+                    format!(
+                        "length of {} in long form ({octets}) where DER uses the short form",
+                        name(c)
+                    )
+                } else {
+                    format!(
+                        "length of {} in long form ({octets}) with more octets than needed",
+                        name(c)
+                    )
+                };
+                self.push(SigLenLongForm, at + 1, c, 0, detail);
+            }
+            LengthForm::Indefinite => {
+                let detail = format!("length of {} is indefinite (0x80)", name(c));
+                self.push(SigLenIndefinite, at + 1, c, 0, detail);
+            }
+        }
+    }
+
+    /// r or s: an INTEGER at `pos` that must end by `limit`.
+    fn integer(&mut self, pos: usize, limit: usize, c: Component) -> IntOutcome {
+        use DefectCode::*;
+        let data = &self.data[..limit];
+        let Some(&tag) = data.get(pos) else {
+            let detail = format!("{} is missing: the SEQUENCE ends before it", name(c));
+            self.push(SigTruncated, pos, c, 0, detail);
+            return IntOutcome::unreadable(None);
+        };
+        if tag != Tag::INTEGER {
+            let detail = format!("{} has tag 0x{tag:02x}, not INTEGER (0x02)", name(c));
+            self.push(SigNotSequence, pos, c, 0, detail);
+            return IntOutcome::unreadable(read_header(data, pos, 0).ok().map(|h| h.end));
+        }
+        let h = match read_header_declared(data, pos, 0) {
+            Ok(h) => h,
+            Err(e) if e.kind == ErrorKind::BadIndefinite => {
+                let detail = format!(
+                    "length of {} is indefinite (0x80), not allowed on an INTEGER",
+                    name(c)
+                );
+                self.push(SigLenIndefinite, pos + 1, c, 0, detail);
+                return IntOutcome::unreadable(None);
+            }
+            Err(e) => {
+                let detail = format!("{} cannot be read: {e}", name(c));
+                self.push(SigTruncated, pos, c, 0, detail);
+                return IntOutcome::unreadable(None);
+            }
+        };
+        self.length_defect(&h, c);
+        if h.end > limit {
+            let detail = format!(
+                "{} declares {} content octets but only {} remain",
+                name(c),
+                h.content.len(),
+                limit.saturating_sub(h.content.start)
+            );
+            self.push(SigTruncated, pos + 1, c, 0, detail);
+            return IntOutcome::unreadable(None);
+        }
+        let next = Some(h.end);
+        let content = &data[h.content.clone()];
+        let at = h.content.start;
+        if content.is_empty() {
+            let detail = format!("{} is an INTEGER with no content octets", name(c));
+            self.push(SigIntEmpty, pos + 1, c, 0, detail);
+            return IntOutcome::unreadable(next);
+        }
+        // Redundant leading octets: a 0x00 before a byte < 0x80, or a 0xFF before a byte
+        // >= 0x80 (X.690 8.3.2: the first nine bits shall not be all zeros or all ones).
+        let run = |pad: u8, redundant_before: fn(u8) -> bool| {
+            content
+                .windows(2)
+                .take_while(|w| w[0] == pad && redundant_before(w[1]))
+                .count()
+        };
+        let zeros = run(0x00, |b| b < 0x80);
+        let (read, magnitude) = if zeros > 0 {
+            let detail = format!(
+                "{} has {}",
+                name(c),
+                plural(zeros, "redundant leading 0x00 octet")
+            );
+            self.push(SigIntLeadingZero, at, c, zeros, detail);
+            (
+                IntRead::SkippedLeadingZeros(zeros as u32),
+                &content[zeros..],
+            )
+        } else if content[0] & 0x80 != 0 {
+            let ffs = run(0xff, |b| b >= 0x80);
+            if ffs > 0 {
+                let detail = format!(
+                    "{} has {} (read as unsigned after them)",
+                    name(c),
+                    plural(ffs, "redundant leading 0xFF octet")
+                );
+                self.push(SigIntLeadingFf, at, c, ffs, detail);
+                (IntRead::SkippedLeadingFf(ffs as u32), &content[ffs..])
+            } else {
+                let detail = format!(
+                    "{} is negative: high bit set without a 0x00 pad (read as unsigned)",
+                    name(c)
+                );
+                self.push(SigIntNegative, at, c, 0, detail);
+                (IntRead::NegativeAsUnsigned, content)
+            }
+        } else {
+            (IntRead::Canonical, content)
+        };
+        let significant = &magnitude[magnitude.iter().take_while(|&&b| b == 0).count()..];
+        if significant.len() > 32 {
+            let detail = format!(
+                "{} has {} significant octets, more than a P-256 scalar's 32",
+                name(c),
+                significant.len()
+            );
+            self.push(SigRange, at, c, 0, detail);
+            return IntOutcome {
+                value: None,
+                read,
+                next,
+            };
+        }
+        let mut value = [0u8; 32];
+        value[32 - significant.len()..].copy_from_slice(significant);
+        if significant.is_empty() {
+            self.push(SigRange, at, c, 0, format!("{} is 0", name(c)));
+        } else if value >= P256_ORDER {
+            let detail = format!("{} is not below the P-256 group order n", name(c));
+            self.push(SigRange, at, c, 0, detail);
+        }
+        IntOutcome {
+            value: Some(value),
+            read,
+            next,
+        }
+    }
 }

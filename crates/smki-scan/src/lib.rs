@@ -1,1 +1,14 @@
+//! The pipelines of `smki`: examine one record (analyse, verify, judge), and the reports.
+//!
+//! [`Examiner::examine`] is the one place where a record becomes a [`Finding`]: the
+//! certificate view, the signature analysis, the strict DER walk, the issuer lookup (and
+//! issuer-key recovery), verification, the [`Verdict`] and the relying-party
+//! [`Predictions`].
 #![forbid(unsafe_code)]
+
+mod examine;
+mod predict;
+pub mod text;
+
+pub use examine::{Examiner, Finding, FindingDefect, SignatureCheck, Verdict};
+pub use predict::{predict, Prediction, Predictions, RelyingParty};

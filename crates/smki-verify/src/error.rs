@@ -21,9 +21,15 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             ErrorKind::NotUncompressedPoint => {
-                write!(f, "public key is not an uncompressed P-256 point (byte {})", self.position)
+                write!(
+                    f,
+                    "public key is not an uncompressed P-256 point (byte {})",
+                    self.position
+                )
             }
-            ErrorKind::NotOnCurve => write!(f, "public key is not on P-256 (byte {})", self.position),
+            ErrorKind::NotOnCurve => {
+                write!(f, "public key is not on P-256 (byte {})", self.position)
+            }
         }
     }
 }

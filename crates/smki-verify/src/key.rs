@@ -18,10 +18,15 @@ impl PublicKey {
     /// Validates an uncompressed SEC1 point (0x04 || X || Y) on P-256.
     pub fn from_sec1(bytes: &[u8]) -> Result<PublicKey, Error> {
         if bytes.len() != 65 || bytes[0] != 0x04 {
-            return Err(Error { kind: ErrorKind::NotUncompressedPoint, position: 0 });
+            return Err(Error {
+                kind: ErrorKind::NotUncompressedPoint,
+                position: 0,
+            });
         }
-        p256::PublicKey::from_sec1_bytes(bytes)
-            .map_err(|_| Error { kind: ErrorKind::NotOnCurve, position: 1 })?;
+        p256::PublicKey::from_sec1_bytes(bytes).map_err(|_| Error {
+            kind: ErrorKind::NotOnCurve,
+            position: 1,
+        })?;
         let mut out = [0u8; 65];
         out.copy_from_slice(bytes);
         Ok(PublicKey(out))

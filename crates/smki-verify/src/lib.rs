@@ -7,11 +7,16 @@
 //!   tested against this one.
 //! * [`Registry`]: issuer keys by subject key identifier, then by normalised name; anchors
 //!   (from CA certificates) and keys recovered from signatures, reported as such.
-//! * [`recover_keys`]: the candidate public keys for a signature over a digest.
+//! * [`recover_keys`]: the candidate public keys for a signature over a digest;
+//!   [`recover_pinned`]: the one whose key identifier equals the authorityKeyIdentifier.
+//! * [`fixed_base`]: a window-8 table for the generator G and a table-based signer (for the
+//!   simulator; variable time).
 #![forbid(unsafe_code)]
 
 mod backend;
 mod error;
+pub mod fixed_base;
+mod jacobian;
 mod key;
 mod recover;
 mod registry;
@@ -19,7 +24,7 @@ mod registry;
 pub use backend::{Backend, PlainBackend};
 pub use error::{Error, ErrorKind};
 pub use key::PublicKey;
-pub use recover::recover_keys;
+pub use recover::{recover_keys, recover_pinned};
 pub use registry::{Issuer, IssuerId, KeySource, Lookup, Registry};
 
 /// SHA-256 of `data` (the digest ECDSA signs for ecdsa-with-SHA256).

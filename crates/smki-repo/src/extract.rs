@@ -1,0 +1,272 @@
+//! The repository extract: CSV with the web service's metadata and the base64 DER.
+//!
+//! ```text
+//! serial,subject,eui64,status,role,usage,manufacturing,lifecycle,issued,certificate
+//! 1839..14,,00-DB-12-34-56-78-90-BA,I,ESME,DS,Y,installed,2016-04-06,MIIBoDCCAUagAwIBAgIQ...
+//! ```
+//! The header names the columns (any order; `serial` and `certificate` are required, the
+//! others optional, unknown columns ignored). Fields are quoted the RFC 4180 way when they
+//! hold a comma or a quote. A full extract holds the repository as of a cut-off; daily delta
+//! files add the certificates issued later and may repeat an earlier serial with a new
+//! status: [`read_extracts`] applies them in order, a row replacing the earlier row with the
+//! same serial.
+use crate::{Error, Metadata, Record, RecordReader};
+use base64::Engine;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The header the writers use.
+pub const EXTRACT_HEADER: &str =
+    "serial,subject,eui64,status,role,usage,manufacturing,lifecycle,issued,certificate";
+
+/// Column positions of an extract, from its header line.
+#[derive(Debug, Clone)]
+pub(crate) struct ExtractColumns {
+    count: usize,
+    serial: usize,
+    certificate: usize,
+    subject: Option<usize>,
+    eui64: Option<usize>,
+    status: Option<usize>,
+    role: Option<usize>,
+    usage: Option<usize>,
+    manufacturing: Option<usize>,
+    lifecycle: Option<usize>,
+    issued: Option<usize>,
+}
+
+impl ExtractColumns {
+    pub(crate) fn from_header(line: &str) -> Result<ExtractColumns, String> {
+        let names: Vec<String> = split_fields(line)?
+            .into_iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect();
+        let find = |n: &str| names.iter().position(|c| c == n);
+        Ok(ExtractColumns {
+            count: names.len(),
+            serial: find("serial").ok_or("header has no serial column")?,
+            certificate: find("certificate").ok_or("header has no certificate column")?,
+            subject: find("subject"),
+            eui64: find("eui64"),
+            status: find("status"),
+            role: find("role"),
+            usage: find("usage"),
+            manufacturing: find("manufacturing"),
+            lifecycle: find("lifecycle"),
+            issued: find("issued"),
+        })
+    }
+
+    pub(crate) fn parse_row(&self, line: &str) -> Result<(Vec<u8>, Metadata), String> {
+        let fields = split_fields(line)?;
+        if fields.len() != self.count {
+            return Err(format!(
+                "{} fields, the header has {}",
+                fields.len(),
+                self.count
+            ));
+        }
+        let get = |i: Option<usize>| {
+            i.map(|i| fields[i].trim())
+                .filter(|f| !f.is_empty())
+                .map(str::to_string)
+        };
+        let manufacturing = match get(self.manufacturing).as_deref() {
+            None => None,
+            Some("Y" | "y" | "true" | "TRUE" | "1") => Some(true),
+            Some("N" | "n" | "false" | "FALSE" | "0") => Some(false),
+            Some(other) => return Err(format!("manufacturing flag {other:?} is not Y or N")),
+        };
+        let serial = get(Some(self.serial)).ok_or("empty serial")?;
+        let b64 = fields[self.certificate].trim();
+        if b64.is_empty() {
+            return Err("empty certificate".into());
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_bytes())
+            .map_err(|e| format!("certificate base64: {e}"))?;
+        let meta = Metadata {
+            status: get(self.status),
+            role: get(self.role),
+            usage: get(self.usage),
+            manufacturing,
+            lifecycle: get(self.lifecycle),
+            serial: Some(serial),
+            subject: get(self.subject),
+            eui64: get(self.eui64),
+            issued: get(self.issued),
+        };
+        Ok((der, meta))
+    }
+}
+
+/// Splits one CSV line into fields (RFC 4180 quoting, no embedded line breaks).
+fn split_fields(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.char_indices().peekable();
+    let mut at_start = true;
+    let mut quoted = false;
+    while let Some((i, c)) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek().map(|&(_, c)| c) == Some('"') {
+                    chars.next();
+                    field.push('"');
+                } else {
+                    quoted = false;
+                    match chars.peek() {
+                        None | Some((_, ',')) => {}
+                        Some(&(j, _)) => {
+                            return Err(format!("text after a closing quote at column {}", j + 1))
+                        }
+                    }
+                }
+            } else {
+                field.push(c);
+            }
+        } else if c == ',' {
+            out.push(std::mem::take(&mut field));
+            at_start = true;
+            continue;
+        } else if c == '"' && at_start {
+            quoted = true;
+        } else if c == '"' {
+            return Err(format!(
+                "quote inside an unquoted field at column {}",
+                i + 1
+            ));
+        } else {
+            field.push(c);
+        }
+        at_start = false;
+    }
+    if quoted {
+        return Err("unterminated quoted field".into());
+    }
+    out.push(field);
+    Ok(out)
+}
+
+fn quote(field: &str, out: &mut String) {
+    if field.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// One extract row (with its line feed) for a certificate and its metadata, in the column
+/// order of [`EXTRACT_HEADER`]. The serial comes from the metadata when it has one.
+pub fn extract_row(der: &[u8], meta: Option<&Metadata>) -> String {
+    let empty = Metadata::default();
+    let m = meta.unwrap_or(&empty);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut row = String::with_capacity(der.len() * 4 / 3 + 120);
+    let fields = [
+        opt(&m.serial),
+        opt(&m.subject),
+        opt(&m.eui64),
+        opt(&m.status),
+        opt(&m.role),
+        opt(&m.usage),
+        m.manufacturing
+            .map(|f| if f { "Y" } else { "N" }.to_string())
+            .unwrap_or_default(),
+        opt(&m.lifecycle),
+        opt(&m.issued),
+    ];
+    for f in &fields {
+        quote(f, &mut row);
+        row.push(',');
+    }
+    base64::engine::general_purpose::STANDARD.encode_string(der, &mut row);
+    row.push('\n');
+    row
+}
+
+/// Reads a full extract and its delta files, in the order given, and applies them: a row
+/// whose serial was seen before replaces the earlier row (in the earlier row's position);
+/// new serials are appended. Bad rows are returned as errors (in file order, after the
+/// records), and do not stop the rest. Holds one record per serial in memory.
+pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Vec<Result<Record, Error>> {
+    let mut records: Vec<Record> = Vec::new();
+    let mut by_serial: HashMap<String, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for path in files {
+        let path = path.as_ref();
+        let name: Arc<str> = path.display().to_string().into();
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(Error {
+                    kind: crate::ErrorKind::Io(e.to_string()),
+                    locator: crate::Locator {
+                        file: name,
+                        record: 0,
+                        line: None,
+                        offset: 0,
+                    },
+                });
+                continue;
+            }
+        };
+        for r in RecordReader::new(name, std::io::BufReader::with_capacity(1 << 16, file)) {
+            match r {
+                Ok(rec) => {
+                    let serial = rec
+                        .meta
+                        .as_ref()
+                        .and_then(|m| m.serial.as_ref())
+                        .map(|s| s.to_ascii_lowercase());
+                    match serial.as_ref().and_then(|s| by_serial.get(s)) {
+                        Some(&i) => records[i] = rec,
+                        None => {
+                            if let Some(s) = serial {
+                                by_serial.insert(s, records.len());
+                            }
+                            records.push(rec);
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    records
+        .into_iter()
+        .map(Ok)
+        .chain(errors.into_iter().map(Err))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_quotes() {
+        assert_eq!(
+            split_fields("a,\"b,c\",,\"d\"\"e\"").unwrap(),
+            vec!["a", "b,c", "", "d\"e"]
+        );
+        assert!(split_fields("a,\"b").is_err());
+        assert!(split_fields("a,b\"c").is_err());
+        assert!(split_fields("\"a\"x,b").is_err());
+        let meta = Metadata {
+            serial: Some("01".into()),
+            subject: Some("CN=A,OU=02".into()),
+            manufacturing: Some(true),
+            ..Default::default()
+        };
+        let row = extract_row(&[0x30, 0x00], Some(&meta));
+        assert_eq!(row, "01,\"CN=A,OU=02\",,,,,Y,,,MAA=\n");
+        let cols = ExtractColumns::from_header(EXTRACT_HEADER).unwrap();
+        let (der, m) = cols.parse_row(row.trim_end()).unwrap();
+        assert_eq!(der, [0x30, 0x00]);
+        assert_eq!(m, meta);
+    }
+}

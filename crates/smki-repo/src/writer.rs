@@ -1,0 +1,334 @@
+//! Writers for every dump format. Output goes to a temporary name in the same directory and
+//! is renamed into place by [`Writer::finish`], so a reader never sees half a dump.
+use crate::extract::{extract_row, EXTRACT_HEADER};
+use crate::Record;
+use base64::Engine;
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    /// A directory tree with one DER file per certificate.
+    DerTree,
+    /// A directory tree with one PEM file per certificate.
+    PemTree,
+    /// One PEM bundle.
+    Pem,
+    /// Concatenated DER.
+    Der,
+    /// Extract CSV (metadata and base64 DER).
+    Extract,
+}
+
+impl OutputFormat {
+    pub const ALL: &'static [OutputFormat] = &[
+        OutputFormat::DerTree,
+        OutputFormat::PemTree,
+        OutputFormat::Pem,
+        OutputFormat::Der,
+        OutputFormat::Extract,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::DerTree => "der-tree",
+            OutputFormat::PemTree => "pem-tree",
+            OutputFormat::Pem => "pem",
+            OutputFormat::Der => "der",
+            OutputFormat::Extract => "extract",
+        }
+    }
+
+    /// Is the output a directory tree?
+    pub fn is_tree(self) -> bool {
+        matches!(self, OutputFormat::DerTree | OutputFormat::PemTree)
+    }
+
+    /// File extension of a tree's files.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::DerTree | OutputFormat::Der => "der",
+            OutputFormat::PemTree | OutputFormat::Pem => "pem",
+            OutputFormat::Extract => "csv",
+        }
+    }
+}
+
+impl core::fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::str::FromStr for OutputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        OutputFormat::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown format {s:?} (der-tree, pem-tree, pem, der, extract)"))
+    }
+}
+
+/// The PEM text of one certificate (64-character lines).
+pub fn pem_block(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 60);
+    out.push_str("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+/// A temporary path beside `target`: `.name.tmp-PID`.
+fn temp_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// A file written under a temporary name and renamed into place by [`AtomicFile::commit`].
+/// Dropped without commit, the temporary file is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    out: Option<BufWriter<fs::File>>,
+}
+
+impl AtomicFile {
+    pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
+        }
+        let temp = temp_path(target);
+        let file = fs::File::create(&temp)?;
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+            out: Some(BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    pub fn commit(mut self) -> io::Result<()> {
+        let out = self.out.take().expect("not committed twice");
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&self.temp, &self.target)
+    }
+
+    /// Writes `bytes` to `target` atomically.
+    pub fn write_all_to(target: &Path, bytes: &[u8]) -> io::Result<()> {
+        let mut f = AtomicFile::create(target)?;
+        f.write_all(bytes)?;
+        f.commit()
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.as_mut().expect("open").write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.as_mut().expect("open").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Where a record went: the file (relative to the writer's target for a tree, else the
+/// target's file name) and the record index within that file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub file: String,
+    pub record: usize,
+}
+
+enum Sink {
+    /// Files are written under `temp` and the whole directory renamed to `target`.
+    Tree {
+        target: PathBuf,
+        temp: PathBuf,
+        format: OutputFormat,
+        files: usize,
+    },
+    File {
+        file: AtomicFile,
+        name: String,
+        format: OutputFormat,
+        records: usize,
+    },
+}
+
+/// Writes records in order in one format. For a tree, `target` is the directory; each
+/// record goes to the relative path given (or derived from its locator: see
+/// [`Writer::with_input_root`]). Otherwise `target` is the file.
+pub struct Writer {
+    sink: Sink,
+    input_root: Option<PathBuf>,
+}
+
+impl Writer {
+    pub fn create(format: OutputFormat, target: &Path) -> io::Result<Writer> {
+        let sink = if format.is_tree() {
+            let temp = temp_path(target);
+            if temp.exists() {
+                fs::remove_dir_all(&temp)?;
+            }
+            fs::create_dir_all(&temp)?;
+            Sink::Tree {
+                target: target.to_path_buf(),
+                temp,
+                format,
+                files: 0,
+            }
+        } else {
+            let mut file = AtomicFile::create(target)?;
+            if format == OutputFormat::Extract {
+                file.write_all(EXTRACT_HEADER.as_bytes())?;
+                file.write_all(b"\n")?;
+            }
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Sink::File {
+                file,
+                name,
+                format,
+                records: 0,
+            }
+        };
+        Ok(Writer {
+            sink,
+            input_root: None,
+        })
+    }
+
+    /// For a tree: records written with [`Writer::write`] keep their path relative to
+    /// `root` (the directory they were read from).
+    pub fn with_input_root(mut self, root: &Path) -> Self {
+        self.input_root = Some(root.to_path_buf());
+        self
+    }
+
+    /// Writes a record: to a tree, at its locator's path relative to the input root (its
+    /// file name when it is not under the root); elsewhere appended.
+    pub fn write(&mut self, rec: &Record) -> io::Result<Written> {
+        let rel = if matches!(self.sink, Sink::Tree { .. }) {
+            let file = Path::new(&*rec.locator.file);
+            let rel = self
+                .input_root
+                .as_deref()
+                .and_then(|r| file.strip_prefix(r).ok())
+                .unwrap_or_else(|| {
+                    file.file_name()
+                        .map(Path::new)
+                        .unwrap_or(Path::new("certificate"))
+                });
+            Some(rel.to_string_lossy().into_owned())
+        } else {
+            None
+        };
+        self.write_at(rel.as_deref(), rec)
+    }
+
+    /// Writes a record; `rel` is its relative path in a tree (ignored otherwise; required
+    /// for a tree).
+    pub fn write_at(&mut self, rel: Option<&str>, rec: &Record) -> io::Result<Written> {
+        let format = match &self.sink {
+            Sink::Tree { format, .. } | Sink::File { format, .. } => *format,
+        };
+        let bytes = match format {
+            OutputFormat::DerTree | OutputFormat::Der => rec.der.clone(),
+            OutputFormat::PemTree | OutputFormat::Pem => pem_block(&rec.der).into_bytes(),
+            OutputFormat::Extract => extract_row(&rec.der, rec.meta.as_ref()).into_bytes(),
+        };
+        self.write_raw(rel, &bytes)
+    }
+
+    /// Writes `bytes` verbatim as one record (an unreadable record, a hand-made PEM block or
+    /// CSV row: the caller supplies the complete text, line feed included).
+    pub fn write_raw(&mut self, rel: Option<&str>, bytes: &[u8]) -> io::Result<Written> {
+        match &mut self.sink {
+            Sink::Tree { temp, files, .. } => {
+                let rel = rel.ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "a tree needs a relative path")
+                })?;
+                let rel_path = Path::new(rel);
+                if rel_path.is_absolute()
+                    || rel_path
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("bad relative path {rel:?}"),
+                    ));
+                }
+                let path = temp.join(rel_path);
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                fs::write(&path, bytes)?;
+                *files += 1;
+                Ok(Written {
+                    file: rel.replace('\\', "/"),
+                    record: 0,
+                })
+            }
+            Sink::File {
+                file,
+                name,
+                records,
+                ..
+            } => {
+                file.write_all(bytes)?;
+                *records += 1;
+                Ok(Written {
+                    file: name.clone(),
+                    record: *records - 1,
+                })
+            }
+        }
+    }
+
+    /// Number of records written so far.
+    pub fn len(&self) -> usize {
+        match &self.sink {
+            Sink::Tree { files, .. } => *files,
+            Sink::File { records, .. } => *records,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Moves the output into place (replacing an earlier one).
+    pub fn finish(self) -> io::Result<()> {
+        match self.sink {
+            Sink::Tree { target, temp, .. } => {
+                if target.exists() {
+                    fs::remove_dir_all(&target)?;
+                }
+                fs::rename(&temp, &target)
+            }
+            Sink::File { file, .. } => file.commit(),
+        }
+    }
+}

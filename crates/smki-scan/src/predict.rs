@@ -1,0 +1,186 @@
+//! Relying-party predictions, from the measured table in DESIGN.md.
+use serde::Serialize;
+use smki_der::{BerIssueKind, DefectCode, SignatureEncoding};
+use smki_x509::CertBer;
+
+/// The relying parties whose behaviour was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelyingParty {
+    /// Java 8u121+ (17, 25): `sun.security.util.ECUtil.decodeSignature`.
+    Java,
+    /// OpenSSL 1.0.1k+ / 3.x.
+    Openssl,
+    /// BouncyCastle 1.56+.
+    Bouncycastle,
+    /// Go crypto/x509.
+    Go,
+    /// pyca/cryptography.
+    Pyca,
+    /// rustls-webpki.
+    Webpki,
+}
+
+impl RelyingParty {
+    pub const ALL: [RelyingParty; 6] = [
+        RelyingParty::Java,
+        RelyingParty::Openssl,
+        RelyingParty::Bouncycastle,
+        RelyingParty::Go,
+        RelyingParty::Pyca,
+        RelyingParty::Webpki,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelyingParty::Java => "java",
+            RelyingParty::Openssl => "openssl",
+            RelyingParty::Bouncycastle => "bouncycastle",
+            RelyingParty::Go => "go",
+            RelyingParty::Pyca => "pyca",
+            RelyingParty::Webpki => "webpki",
+        }
+    }
+}
+
+/// Would this relying party accept the certificate (given its issuer's key)?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prediction {
+    Accept,
+    Reject,
+    /// Nothing to predict (the record is not an ECDSA P-256 certificate).
+    Unknown,
+}
+
+/// One prediction per relying party, with the reason for each rejection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Predictions {
+    pub java: Prediction,
+    pub openssl: Prediction,
+    pub bouncycastle: Prediction,
+    pub go: Prediction,
+    pub pyca: Prediction,
+    pub webpki: Prediction,
+    /// Why, for each relying party that rejects (or is unknown), keyed by its name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<(RelyingParty, String)>,
+}
+
+impl Predictions {
+    pub fn all(p: Prediction, reason: &str) -> Predictions {
+        let mut out = Predictions {
+            java: p,
+            openssl: p,
+            bouncycastle: p,
+            go: p,
+            pyca: p,
+            webpki: p,
+            reasons: Vec::new(),
+        };
+        if p != Prediction::Accept {
+            out.reasons = RelyingParty::ALL
+                .iter()
+                .map(|&rp| (rp, reason.to_string()))
+                .collect();
+        }
+        out
+    }
+    pub fn get(&self, rp: RelyingParty) -> Prediction {
+        match rp {
+            RelyingParty::Java => self.java,
+            RelyingParty::Openssl => self.openssl,
+            RelyingParty::Bouncycastle => self.bouncycastle,
+            RelyingParty::Go => self.go,
+            RelyingParty::Pyca => self.pyca,
+            RelyingParty::Webpki => self.webpki,
+        }
+    }
+    fn reject(&mut self, rp: RelyingParty, reason: String) {
+        let slot = match rp {
+            RelyingParty::Java => &mut self.java,
+            RelyingParty::Openssl => &mut self.openssl,
+            RelyingParty::Bouncycastle => &mut self.bouncycastle,
+            RelyingParty::Go => &mut self.go,
+            RelyingParty::Pyca => &mut self.pyca,
+            RelyingParty::Webpki => &mut self.webpki,
+        };
+        if *slot == Prediction::Accept {
+            *slot = Prediction::Reject;
+            self.reasons.push((rp, reason));
+        }
+    }
+    /// The reason given for a relying party, if it does not accept.
+    pub fn reason(&self, rp: RelyingParty) -> Option<&str> {
+        self.reasons
+            .iter()
+            .find(|(r, _)| *r == rp)
+            .map(|(_, s)| s.as_str())
+    }
+}
+
+use RelyingParty::*;
+
+/// Predicts each relying party's answer for an ECDSA P-256 certificate whose signature
+/// encoding is `sig`, whose other non-DER encodings are `ber`, and whose signature
+/// `verifies` (under the true issuer key; pass `true` when the key is unknown, and the
+/// predictions then speak of the encoding alone).
+///
+/// The rules are the measured table of DESIGN.md ("Relying-party predictions"):
+/// - any redundant 0x00 / 0xFF, non-DER length, trailing data, extra element, empty or
+///   out-of-range integer, or truncation inside the signature: every party rejects;
+/// - a negative INTEGER (missing pad): only Java accepts (it reads it unsigned);
+/// - unused bits declared by the signatureValue BIT STRING: with pad bits zero Java and pyca
+///   accept, the rest reject; with a pad bit set all reject;
+/// - a long-form (or otherwise non-DER) length outside the ECDSA-Sig-Value: Java, OpenSSL and
+///   BouncyCastle accept, Go, pyca and webpki reject (measured for the signatureValue
+///   BIT STRING; applied to every length); any other non-DER encoding (non-minimal INTEGER,
+///   bad BOOLEAN, ...): every party rejects.
+pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Predictions {
+    let mut p = Predictions::all(Prediction::Accept, "");
+    if !verifies {
+        for rp in RelyingParty::ALL {
+            p.reject(
+                rp,
+                "the signature does not verify under the issuer key".into(),
+            );
+        }
+    }
+    for d in &sig.defects {
+        let why = format!("{}: {}", d.code, d.detail);
+        match d.code {
+            DefectCode::SigIntNegative => {
+                for rp in [Openssl, Bouncycastle, Go, Pyca, Webpki] {
+                    p.reject(rp, why.clone());
+                }
+            }
+            DefectCode::SigBitstringUnusedBits if sig.pad_bits_zero => {
+                for rp in [Openssl, Bouncycastle, Go, Webpki] {
+                    p.reject(rp, why.clone());
+                }
+            }
+            _ => {
+                for rp in RelyingParty::ALL {
+                    p.reject(rp, why.clone());
+                }
+            }
+        }
+    }
+    for b in ber {
+        let why = format!("CERT_BER at {}: {}", b.path, b.detail);
+        let length_only = matches!(
+            b.kind,
+            BerIssueKind::LongFormLength
+                | BerIssueKind::LengthLeadingZeros
+                | BerIssueKind::IndefiniteLength
+        );
+        let rejecting: &[RelyingParty] = if length_only {
+            &[Go, Pyca, Webpki]
+        } else {
+            &RelyingParty::ALL
+        };
+        for &rp in rejecting {
+            p.reject(rp, why.clone());
+        }
+    }
+    p
+}

@@ -1,0 +1,107 @@
+//! Reports for people.
+use crate::{Finding, SignatureCheck};
+use std::fmt::Write;
+
+/// The readable report of one finding (what `smki inspect` prints).
+pub fn finding(f: &Finding) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", f.locator);
+    let _ = writeln!(o, "  sha256       {}", f.sha256);
+    if let Some(p) = f.profile {
+        let mut line = p.as_str().to_string();
+        if let Some(role) = &f.role {
+            let name = smki_x509::role_name(role).unwrap_or("unknown role");
+            let _ = write!(line, ", role {role} ({name})");
+        }
+        if let Some(u) = f.usage {
+            let _ = write!(line, ", usage {u:?}");
+        }
+        let _ = writeln!(o, "  profile      {line}");
+    }
+    if let Some(s) = &f.serial {
+        let _ = writeln!(o, "  serial       {s}");
+    }
+    match (&f.eui64, &f.subject) {
+        (Some(e), _) => {
+            let _ = writeln!(o, "  EUI-64       {e}");
+        }
+        (None, Some(s)) if !s.is_empty() => {
+            let _ = writeln!(o, "  subject      {s}");
+        }
+        _ => {}
+    }
+    if let Some(i) = &f.issuer {
+        let _ = writeln!(
+            o,
+            "  issuer       {i}{}",
+            f.issuer_key_id
+                .as_ref()
+                .map(|k| format!(" (key id {k})"))
+                .unwrap_or_default()
+        );
+    }
+    let sig = match &f.signature {
+        SignatureCheck::Valid {
+            issuer_key_id,
+            key_source,
+        } => {
+            format!("valid under key {issuer_key_id} ({})", source(key_source))
+        }
+        SignatureCheck::Invalid {
+            issuer_key_id,
+            key_source,
+        } => {
+            format!("INVALID under key {issuer_key_id} ({})", source(key_source))
+        }
+        SignatureCheck::IssuerUnknown { looked_for } => {
+            format!("issuer unknown: looked for {looked_for}")
+        }
+        SignatureCheck::NotChecked { why } => format!("not checked: {why}"),
+    };
+    let _ = writeln!(o, "  signature    {sig}");
+    if f.defects.is_empty() {
+        let _ = writeln!(o, "  defects      none");
+    } else {
+        let _ = writeln!(o, "  defects");
+        for d in &f.defects {
+            let _ = writeln!(
+                o,
+                "    {:<26} at byte {:<5} {:<16} {}  [{}]",
+                d.code, d.offset, d.at, d.detail, d.excerpt
+            );
+        }
+    }
+    for l in &f.lints {
+        let _ = writeln!(o, "  lint         {} {}", l.code, l.detail);
+    }
+    let _ = writeln!(o, "  verdict      {}: {}", f.verdict.as_str(), f.reason);
+    let p = &f.predictions;
+    let _ = writeln!(
+        o,
+        "  predictions  java {} | openssl {} | bouncycastle {} | go {} | pyca {} | webpki {}",
+        pred(p.java),
+        pred(p.openssl),
+        pred(p.bouncycastle),
+        pred(p.go),
+        pred(p.pyca),
+        pred(p.webpki)
+    );
+    o
+}
+
+fn source(s: &smki_verify::KeySource) -> String {
+    match s {
+        smki_verify::KeySource::Anchor { from } => format!("anchor from {from}"),
+        smki_verify::KeySource::Recovered { from } => {
+            format!("RECOVERED from the {from}, not an anchor")
+        }
+    }
+}
+
+fn pred(p: crate::Prediction) -> &'static str {
+    match p {
+        crate::Prediction::Accept => "accept",
+        crate::Prediction::Reject => "REJECT",
+        crate::Prediction::Unknown => "?",
+    }
+}

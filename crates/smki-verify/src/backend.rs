@@ -1,0 +1,48 @@
+//! The crypto-backend trait and the reference backend.
+
+use crate::PublicKey;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::FieldBytes;
+
+/// An ECDSA P-256 verifier. A backend may keep per-issuer precomputed state
+/// ([`Backend::Key`]); the [`crate::Registry`] prepares it once per issuer key.
+pub trait Backend: Send + Sync {
+    /// Per-issuer precomputed state (a faster backend keeps tables here).
+    type Key: Send + Sync;
+    /// A short name for reports and benchmarks.
+    fn name(&self) -> &'static str;
+    /// Precomputes the state for one issuer key.
+    fn prepare(&self, key: &PublicKey) -> Self::Key;
+    /// ECDSA verify of (r, s) (32-octet big-endian each, any value: out-of-range -> false)
+    /// over a SHA-256 `digest`, under `key`.
+    fn verify(&self, key: &Self::Key, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool;
+}
+
+/// The reference backend: RustCrypto `p256` 0.13 `VerifyingKey::verify_prehash`.
+///
+/// Accepts high s (no low-s rule, as X.509 verifiers do); rejects r or s equal to 0 or
+/// not below the group order n.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainBackend;
+
+impl Backend for PlainBackend {
+    type Key = VerifyingKey;
+
+    fn name(&self) -> &'static str {
+        "plain"
+    }
+
+    fn prepare(&self, key: &PublicKey) -> VerifyingKey {
+        // `PublicKey` is validated on construction: a point on the curve, not the identity.
+        VerifyingKey::from_sec1_bytes(key.as_bytes()).expect("PublicKey holds a valid P-256 point")
+    }
+
+    fn verify(&self, key: &VerifyingKey, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
+        // `from_scalars` rejects 0 and values >= n.
+        let Ok(sig) = Signature::from_scalars(FieldBytes::from(*r), FieldBytes::from(*s)) else {
+            return false;
+        };
+        key.verify_prehash(digest, &sig).is_ok()
+    }
+}

@@ -1,0 +1,211 @@
+//! Issuer keys: anchors from CA certificates and keys recovered from signatures.
+
+use crate::recover::recover_pinned;
+use crate::{Backend, PublicKey};
+use std::collections::HashMap;
+
+/// Index of an issuer in a [`Registry`].
+pub type IssuerId = usize;
+
+/// Where an issuer key came from. Recovered keys are reported as such, never silently
+/// trusted as anchors.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum KeySource {
+    /// From a CA certificate; `from` locates it (file / record).
+    Anchor { from: String },
+    /// Recovered from a signature, pinned by the authorityKeyIdentifier; `from` locates the
+    /// certificate whose signature gave the key.
+    Recovered { from: String },
+}
+
+impl KeySource {
+    /// True for [`KeySource::Recovered`].
+    pub fn is_recovered(&self) -> bool {
+        matches!(self, KeySource::Recovered { .. })
+    }
+    /// The locator text.
+    pub fn from(&self) -> &str {
+        match self {
+            KeySource::Anchor { from } | KeySource::Recovered { from } => from,
+        }
+    }
+}
+
+/// One issuer key with its backend state.
+#[derive(Debug, Clone)]
+pub struct Issuer<K> {
+    pub key: PublicKey,
+    /// The backend's precomputed state for `key`.
+    pub prepared: K,
+    /// The key identifier as the CA certificate declares it (its SKI), else `key.key_id()`.
+    pub key_id: Vec<u8>,
+    /// Normalised subject name bytes (opaque to this crate), when known.
+    pub name: Option<Vec<u8>>,
+    pub source: KeySource,
+}
+
+/// How [`Registry::lookup`] found an issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// By the authorityKeyIdentifier.
+    KeyId(IssuerId),
+    /// By the normalised issuer name (no AKI, or no issuer with that key identifier).
+    Name(IssuerId),
+    NotFound,
+}
+
+/// Issuer keys by key identifier, then by normalised name.
+pub struct Registry<B: Backend> {
+    backend: B,
+    issuers: Vec<Issuer<B::Key>>,
+    by_key: HashMap<[u8; 65], IssuerId>,
+    /// Key identifiers: the declared SKI and the method-2 identifier of each key (first
+    /// issuer to claim an identifier keeps it).
+    by_key_id: HashMap<Vec<u8>, IssuerId>,
+    /// Normalised names (first issuer to claim a name keeps it).
+    by_name: HashMap<Vec<u8>, IssuerId>,
+}
+
+impl<B: Backend> Registry<B> {
+    pub fn new(backend: B) -> Self {
+        Registry {
+            backend,
+            issuers: Vec::new(),
+            by_key: HashMap::new(),
+            by_key_id: HashMap::new(),
+            by_name: HashMap::new(),
+        }
+    }
+
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// Adds an issuer key; `key_id` is the SKI its CA certificate declares (None: use
+    /// [`PublicKey::key_id`]). Idempotent for the same key: returns the existing id. An
+    /// [`KeySource::Anchor`] upgrades a [`KeySource::Recovered`] entry (its source, declared
+    /// key identifier and name replace the recovered ones); otherwise the first entry's
+    /// fields stay, and any new key identifier or name becomes an extra alias for lookup.
+    pub fn add(
+        &mut self,
+        key: PublicKey,
+        key_id: Option<&[u8]>,
+        name: Option<Vec<u8>>,
+        source: KeySource,
+    ) -> IssuerId {
+        let computed = key.key_id();
+        if let Some(&id) = self.by_key.get(key.as_bytes()) {
+            self.index(id, key_id, &computed, name.as_deref());
+            let issuer = &mut self.issuers[id];
+            if issuer.source.is_recovered() && !source.is_recovered() {
+                issuer.source = source;
+                if let Some(k) = key_id {
+                    issuer.key_id = k.to_vec();
+                }
+                if name.is_some() {
+                    issuer.name = name;
+                }
+            } else if issuer.name.is_none() && name.is_some() {
+                issuer.name = name;
+            }
+            return id;
+        }
+        let id = self.issuers.len();
+        let prepared = self.backend.prepare(&key);
+        self.issuers.push(Issuer {
+            key,
+            prepared,
+            key_id: key_id.map_or_else(|| computed.to_vec(), <[u8]>::to_vec),
+            name: name.clone(),
+            source,
+        });
+        self.by_key.insert(*key.as_bytes(), id);
+        self.index(id, key_id, &computed, name.as_deref());
+        id
+    }
+
+    fn index(
+        &mut self,
+        id: IssuerId,
+        declared: Option<&[u8]>,
+        computed: &[u8; 8],
+        name: Option<&[u8]>,
+    ) {
+        if let Some(k) = declared {
+            self.by_key_id.entry(k.to_vec()).or_insert(id);
+        }
+        self.by_key_id.entry(computed.to_vec()).or_insert(id);
+        if let Some(n) = name {
+            self.by_name.entry(n.to_vec()).or_insert(id);
+        }
+    }
+
+    /// Panics when `id` did not come from this registry.
+    pub fn get(&self, id: IssuerId) -> &Issuer<B::Key> {
+        &self.issuers[id]
+    }
+
+    pub fn len(&self) -> usize {
+        self.issuers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.issuers.is_empty()
+    }
+
+    /// The issuers in the order they were added, with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (IssuerId, &Issuer<B::Key>)> + '_ {
+        self.issuers.iter().enumerate()
+    }
+
+    /// The id of the issuer holding exactly this key, if any.
+    pub fn find_key(&self, key: &PublicKey) -> Option<IssuerId> {
+        self.by_key.get(key.as_bytes()).copied()
+    }
+
+    /// By authorityKeyIdentifier first, then by normalised issuer name (first issuer whose
+    /// name equals). A name match is reported as [`Lookup::Name`] so the caller can tell it
+    /// from a key identifier match.
+    pub fn lookup(&self, aki: Option<&[u8]>, issuer_name: Option<&[u8]>) -> Lookup {
+        if let Some(&id) = aki.and_then(|a| self.by_key_id.get(a)) {
+            return Lookup::KeyId(id);
+        }
+        if let Some(&id) = issuer_name.and_then(|n| self.by_name.get(n)) {
+            return Lookup::Name(id);
+        }
+        Lookup::NotFound
+    }
+
+    /// Verifies (r, s) over `digest` under issuer `id` with the registry's backend.
+    pub fn verify(&self, id: IssuerId, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
+        self.backend
+            .verify(&self.issuers[id].prepared, digest, r, s)
+    }
+
+    /// Issuer-key recovery pinned by the AKI (DESIGN.md "Issuer keys"): recovers the
+    /// candidates, keeps the one whose `key_id()` equals `aki` (8 octets), adds it as
+    /// [`KeySource::Recovered`] `{ from }` and returns its id (the existing id when the key
+    /// is already known, whatever its source). `None` when no candidate matches (or `aki`
+    /// is not 8 octets). See [`recover_pinned`] to recover without holding the registry.
+    pub fn recover(
+        &mut self,
+        aki: &[u8],
+        digest: &[u8; 32],
+        r: &[u8; 32],
+        s: &[u8; 32],
+        from: String,
+    ) -> Option<IssuerId> {
+        let key = recover_pinned(aki, digest, r, s)?;
+        Some(self.add(key, None, None, KeySource::Recovered { from }))
+    }
+}
+
+impl<B: Backend + core::fmt::Debug> core::fmt::Debug for Registry<B> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Registry")
+            .field("backend", &self.backend)
+            .field("issuers", &self.issuers.len())
+            .finish()
+    }
+}

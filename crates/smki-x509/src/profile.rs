@@ -1,0 +1,311 @@
+//! The SMKI certificate profiles (GBCS section 12, SEC Appendix M) and their lints.
+use crate::fields::*;
+use crate::{Fields, KeyAlgorithm};
+use serde::Serialize;
+
+/// Which SMKI profile a certificate follows (by its shape).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Self-signed root (OU=00, CN=ZA in the test PKI).
+    Root,
+    /// The issuing organisation CA (OU=07, e.g. CN=Z1).
+    IssuingCa,
+    /// A device CA (subject CN only, e.g. CN=E357).
+    DeviceCa,
+    /// An organisation (remote party) certificate.
+    Organisation,
+    /// A device certificate (empty subject, hardwareModuleName).
+    Device,
+    /// None of the above.
+    Unknown,
+}
+
+impl Profile {
+    pub fn classify(f: &Fields) -> Profile {
+        let ou = f.subject.get("2.5.4.11");
+        if f.basic_constraints.is_some_and(|(ca, _)| ca) {
+            if f.subject.normalised == f.issuer.normalised {
+                Profile::Root
+            } else if ou.as_deref() == Some("07") {
+                Profile::IssuingCa
+            } else {
+                Profile::DeviceCa
+            }
+        } else if !f.hardware_module_names.is_empty() || (f.subject.is_empty() && f.version == 2) {
+            Profile::Device
+        } else if f.subject.get("2.5.4.45").is_some() {
+            Profile::Organisation
+        } else {
+            Profile::Unknown
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Root => "root",
+            Profile::IssuingCa => "issuing_ca",
+            Profile::DeviceCa => "device_ca",
+            Profile::Organisation => "organisation",
+            Profile::Device => "device",
+            Profile::Unknown => "unknown",
+        }
+    }
+    pub fn is_ca(self) -> bool {
+        matches!(self, Profile::Root | Profile::IssuingCa | Profile::DeviceCa)
+    }
+    /// The remote-party role of an organisation certificate (its OU: two hex digits).
+    pub fn role(self, f: &Fields) -> Option<String> {
+        (self == Profile::Organisation || self == Profile::IssuingCa || self == Profile::Root)
+            .then(|| f.subject.get("2.5.4.11"))
+            .flatten()
+    }
+}
+
+/// Known remote-party roles (the OU of organisation certificates).
+pub fn role_name(role: &str) -> Option<&'static str> {
+    Some(match role {
+        "00" => "root",
+        "01" => "recovery",
+        "02" => "supplier",
+        "03" => "network operator",
+        "04" => "access control broker",
+        "05" => "transitional CoS",
+        "06" => "WAN provider",
+        "07" => "issuing authority",
+        "08" => "load controller",
+        "7F" | "7f" => "other",
+        _ => return None,
+    })
+}
+
+/// A departure from the SMKI profile: a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lint {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+/// The SMKI profile lints for a certificate of `profile`.
+pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
+    let mut out = Vec::new();
+    let mut lint = |code: &'static str, detail: String| out.push(Lint { code, detail });
+    if f.version != 2 {
+        lint(
+            "PROFILE_VERSION",
+            format!("X.509 version {} (v3 required)", f.version + 1),
+        );
+    }
+    if f.inner_signature_algorithm != crate::ECDSA_WITH_SHA256 {
+        lint(
+            "PROFILE_SIG_ALG",
+            format!(
+                "signature AlgorithmIdentifier {} is not ecdsa-with-SHA256 without parameters",
+                hex::encode(&f.inner_signature_algorithm)
+            ),
+        );
+    }
+    if f.serial.len() != 16 || f.serial.first().is_some_and(|b| b & 0x80 != 0) {
+        lint(
+            "PROFILE_SERIAL",
+            format!(
+                "serial of {} octets (16 octets, positive, required)",
+                f.serial.len()
+            ),
+        );
+    }
+    match &f.key_algorithm {
+        KeyAlgorithm::P256 if f.public_key.len() == 65 && f.public_key[0] == 4 => {}
+        KeyAlgorithm::P256 => lint("PROFILE_KEY", "P-256 key not in uncompressed form".into()),
+        KeyAlgorithm::OtherCurve(c) => {
+            lint("PROFILE_KEY", format!("EC key on curve {c}, not P-256"))
+        }
+        KeyAlgorithm::Other(a) => lint(
+            "PROFILE_KEY",
+            format!("public key algorithm {a}, not id-ecPublicKey"),
+        ),
+    }
+    // keyUsage
+    match (f.extension(OID_KEY_USAGE), f.key_usage) {
+        (None, _) | (_, None) => lint("PROFILE_KU", "keyUsage missing".into()),
+        (Some(e), Some(ku)) => {
+            if !e.critical {
+                lint("PROFILE_KU", "keyUsage not critical".into());
+            }
+            let ca_bits = (1 << 5) | (1 << 6); // keyCertSign, cRLSign
+            if profile.is_ca() {
+                if ku & ca_bits != ca_bits {
+                    lint(
+                        "PROFILE_KU",
+                        "CA keyUsage lacks keyCertSign and cRLSign".into(),
+                    );
+                }
+            } else if f.usage().is_none() || ku & !((1 << 0) | (1 << 4)) != 0 {
+                lint("PROFILE_KU", format!("keyUsage 0x{ku:03x}: exactly one of digitalSignature or keyAgreement required"));
+            }
+        }
+    }
+    // certificatePolicies
+    match f.extension(OID_POLICIES) {
+        None => lint("PROFILE_POLICIES", "certificatePolicies missing".into()),
+        Some(e) => {
+            if !e.critical {
+                lint(
+                    "PROFILE_POLICIES",
+                    "certificatePolicies not critical".into(),
+                );
+            }
+            if f.policies.len() != 1 {
+                lint(
+                    "PROFILE_POLICIES",
+                    format!("{} policies (exactly one required)", f.policies.len()),
+                );
+            }
+        }
+    }
+    // subjectKeyIdentifier: 8 octets, method 2.
+    match (f.extension(OID_SKI), &f.subject_key_id) {
+        (Some(e), Some(ski)) => {
+            if e.critical {
+                lint("PROFILE_SKI", "subjectKeyIdentifier critical".into());
+            }
+            if ski.len() != 8 {
+                lint(
+                    "PROFILE_SKI",
+                    format!("subjectKeyIdentifier of {} octets (8 required)", ski.len()),
+                );
+            } else if let Ok(key) = smki_verify::PublicKey::from_sec1(&f.public_key) {
+                if key.key_id()[..] != ski[..] {
+                    lint(
+                        "PROFILE_SKI",
+                        format!(
+                            "subjectKeyIdentifier {} is not RFC 5280 method 2 of the key ({})",
+                            hex::encode(ski),
+                            hex::encode(key.key_id())
+                        ),
+                    );
+                }
+            }
+        }
+        _ => lint("PROFILE_SKI", "subjectKeyIdentifier missing".into()),
+    }
+    // authorityKeyIdentifier: keyIdentifier only; absent only on a self-signed root.
+    match (f.extension(OID_AKI), &f.authority_key_id) {
+        (None, _) if profile == Profile::Root => {}
+        (None, _) => lint("PROFILE_AKI", "authorityKeyIdentifier missing".into()),
+        (Some(e), aki) => {
+            if e.critical {
+                lint("PROFILE_AKI", "authorityKeyIdentifier critical".into());
+            }
+            if aki.is_none() || f.aki_has_issuer_serial {
+                lint(
+                    "PROFILE_AKI",
+                    "authorityKeyIdentifier must carry keyIdentifier only".into(),
+                );
+            }
+        }
+    }
+    match profile {
+        Profile::Root | Profile::IssuingCa | Profile::DeviceCa => {
+            let bc_critical = f
+                .extension(OID_BASIC_CONSTRAINTS)
+                .is_some_and(|e| e.critical);
+            if !bc_critical {
+                lint(
+                    "PROFILE_BASIC_CONSTRAINTS",
+                    "basicConstraints not critical".into(),
+                );
+            }
+            if profile == Profile::IssuingCa && f.basic_constraints != Some((true, Some(0))) {
+                lint(
+                    "PROFILE_BASIC_CONSTRAINTS",
+                    "issuing CA must have CA:TRUE, pathLen 0".into(),
+                );
+            }
+        }
+        Profile::Device => {
+            if !f.subject.is_empty() {
+                lint(
+                    "PROFILE_DEVICE_SUBJECT",
+                    format!("device subject not empty: {}", f.subject.text),
+                );
+            }
+            if f.not_before_raw.0 != 0x17 {
+                lint("PROFILE_DEVICE_VALIDITY", "notBefore not UTCTime".into());
+            }
+            if f.not_after_raw != (0x18, "99991231235959Z".to_string()) {
+                lint(
+                    "PROFILE_DEVICE_VALIDITY",
+                    format!(
+                        "notAfter {:?} (GeneralizedTime 99991231235959Z required)",
+                        f.not_after_raw.1
+                    ),
+                );
+            }
+            match f.extension(OID_SAN) {
+                None => lint("PROFILE_DEVICE_SAN", "subjectAltName missing".into()),
+                Some(e) => {
+                    if !e.critical {
+                        lint("PROFILE_DEVICE_SAN", "subjectAltName not critical".into());
+                    }
+                    if f.hardware_module_names.len() != 1 || f.other_san_entries != 0 {
+                        lint(
+                            "PROFILE_DEVICE_SAN",
+                            "subjectAltName must hold exactly one hardwareModuleName".into(),
+                        );
+                    }
+                    if let Some((hw_type, serial)) = f.hardware_module_names.first() {
+                        if serial.len() != 8 {
+                            lint(
+                                "PROFILE_DEVICE_SAN",
+                                format!(
+                                    "hwSerialNum of {} octets (an 8-octet EUI-64 required)",
+                                    serial.len()
+                                ),
+                            );
+                        }
+                        if !hw_type.starts_with("1.2.826.0.1.") {
+                            lint(
+                                "PROFILE_DEVICE_SAN",
+                                format!("hwType {hw_type} is not an SMKI OID"),
+                            );
+                        }
+                    }
+                }
+            }
+            let order: Vec<&str> = f.extensions.iter().map(|e| e.oid.as_str()).collect();
+            if order != [OID_KEY_USAGE, OID_SKI, OID_SAN, OID_POLICIES, OID_AKI] {
+                lint(
+                    "PROFILE_EXTENSION_ORDER",
+                    "device extensions not in the order KU, SKI, SAN, policies, AKI".into(),
+                );
+            }
+        }
+        Profile::Organisation => {
+            if !f.subject.one_attribute_per_rdn {
+                lint(
+                    "PROFILE_ORG_SUBJECT",
+                    "subject must have one attribute per RDN".into(),
+                );
+            }
+            match f.subject.get("2.5.4.11") {
+                None => lint(
+                    "PROFILE_ORG_SUBJECT",
+                    "subject has no OU (remote-party role)".into(),
+                ),
+                Some(role) if role_name(&role).is_none() => lint(
+                    "PROFILE_ORG_ROLE",
+                    format!("OU {role:?} is not a known remote-party role"),
+                ),
+                _ => {}
+            }
+            if f.eui64.is_none() {
+                lint(
+                    "PROFILE_ORG_SUBJECT",
+                    "x500UniqueIdentifier missing or not an 8-octet EUI-64".into(),
+                );
+            }
+        }
+        Profile::Unknown => lint("PROFILE_UNKNOWN", "matches no SMKI profile".into()),
+    }
+    out
+}

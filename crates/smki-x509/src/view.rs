@@ -1,0 +1,173 @@
+//! The zero-copy split of a certificate into its three parts.
+use crate::{Error, ErrorKind};
+use core::ops::Range;
+use smki_der::{read_header, Header, SignatureEncoding, Tag};
+
+/// `AlgorithmIdentifier { ecdsa-with-SHA256 }` as DER (RFC 5758: parameters absent).
+pub const ECDSA_WITH_SHA256: &[u8] = &[
+    0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+];
+
+/// The same with an explicit NULL parameter (not RFC 5758, seen in the wild).
+pub const ECDSA_WITH_SHA256_NULL: &[u8] = &[
+    0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02, 0x05, 0x00,
+];
+
+/// A certificate split without copying: the headers of the outer SEQUENCE and of its three
+/// elements, read leniently (BER lengths are accepted here and reported by the strict walk).
+#[derive(Debug, Clone)]
+pub struct CertView<'a> {
+    der: &'a [u8],
+    pub outer: Header,
+    pub tbs: Header,
+    pub signature_algorithm: Header,
+    pub signature_value: Header,
+}
+
+impl<'a> CertView<'a> {
+    /// Splits `der` into tbsCertificate, signatureAlgorithm and signatureValue. Fails (with
+    /// the byte offset) when the record is not a SEQUENCE of a SEQUENCE, a SEQUENCE and a
+    /// BIT STRING, exactly filling the record.
+    pub fn split(der: &'a [u8]) -> Result<CertView<'a>, Error> {
+        let outer = read_header(der, 0, 0).map_err(Error::der)?;
+        expect(&outer, Tag::SEQUENCE, "Certificate")?;
+        if outer.end < der.len() {
+            return Err(Error {
+                kind: ErrorKind::TrailingData(der.len() - outer.end),
+                position: outer.end,
+            });
+        }
+        let mut pos = outer.content.start;
+        let mut next = |name: &'static str, tag: u8| -> Result<Header, Error> {
+            if pos >= outer.content.end {
+                return Err(Error {
+                    kind: ErrorKind::Missing(name),
+                    position: pos,
+                });
+            }
+            let h = read_header(&der[..outer.content.end], pos, 0).map_err(Error::der)?;
+            expect(&h, tag, name)?;
+            pos = h.end;
+            Ok(h)
+        };
+        let tbs = next("tbsCertificate", Tag::SEQUENCE)?;
+        let signature_algorithm = next("signatureAlgorithm", Tag::SEQUENCE)?;
+        let signature_value = next("signatureValue", Tag::BIT_STRING)?;
+        if pos < outer.content.end {
+            return Err(Error {
+                kind: ErrorKind::ExtraElement,
+                position: pos,
+            });
+        }
+        Ok(CertView {
+            der,
+            outer,
+            tbs,
+            signature_algorithm,
+            signature_value,
+        })
+    }
+
+    /// The whole record.
+    pub fn der(&self) -> &'a [u8] {
+        self.der
+    }
+    fn slice(&self, r: Range<usize>) -> &'a [u8] {
+        &self.der[r]
+    }
+    /// The tbsCertificate element as signed (header included).
+    pub fn tbs_bytes(&self) -> &'a [u8] {
+        self.slice(self.tbs.element())
+    }
+    /// The signatureAlgorithm element.
+    pub fn signature_algorithm_bytes(&self) -> &'a [u8] {
+        self.slice(self.signature_algorithm.element())
+    }
+    /// The signatureValue BIT STRING element.
+    pub fn signature_value_bytes(&self) -> &'a [u8] {
+        self.slice(self.signature_value.element())
+    }
+    /// Is the outer signature algorithm ecdsa-with-SHA256? Parameters must be absent
+    /// (RFC 5758); a NULL is tolerated here (some DCC Boxed certificates carry one) and left
+    /// to the profile lints.
+    pub fn is_ecdsa_with_sha256(&self) -> bool {
+        let alg = self.signature_algorithm_bytes();
+        alg == ECDSA_WITH_SHA256 || alg == ECDSA_WITH_SHA256_NULL
+    }
+    /// Lenient analysis of the signatureValue (offsets within the record).
+    pub fn analyse_signature(&self) -> SignatureEncoding {
+        smki_der::analyse_signature(self.signature_value_bytes(), self.signature_value.offset)
+    }
+    /// The certificate with its signatureValue replaced by the canonical encoding of (r, s):
+    /// tbsCertificate and signatureAlgorithm are copied byte for byte, the outer SEQUENCE
+    /// gets a DER length.
+    pub fn reencoded(&self, r: &[u8; 32], s: &[u8; 32]) -> Vec<u8> {
+        smki_der::encode::certificate(
+            self.tbs_bytes(),
+            self.signature_algorithm_bytes(),
+            &smki_der::encode::signature_bit_string(r, s),
+        )
+    }
+}
+
+fn expect(h: &Header, tag: u8, element: &'static str) -> Result<(), Error> {
+    if h.tag != tag {
+        return Err(Error {
+            kind: ErrorKind::WrongTag {
+                element,
+                expected: tag,
+                found: h.tag,
+            },
+            position: h.offset,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Vec<u8> {
+        let sig = smki_der::encode::signature_bit_string(&[1; 32], &[0x80; 32]);
+        smki_der::encode::certificate(&[0x30, 0x00], ECDSA_WITH_SHA256, &sig)
+    }
+
+    #[test]
+    fn split_and_reencode() {
+        let der = tiny();
+        let v = CertView::split(&der).unwrap();
+        assert_eq!(v.tbs_bytes(), &[0x30, 0x00]);
+        assert!(v.is_ecdsa_with_sha256());
+        assert!(v.analyse_signature().is_canonical());
+        assert_eq!(v.reencoded(&[1; 32], &[0x80; 32]), der);
+    }
+
+    #[test]
+    fn split_errors_name_the_place() {
+        let der = tiny();
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert_eq!(
+            CertView::split(&trailing).unwrap_err().kind,
+            ErrorKind::TrailingData(1)
+        );
+        let mut wrong = der.clone();
+        let sig_at = 2 + 2 + ECDSA_WITH_SHA256.len();
+        wrong[sig_at] = 0x04;
+        let e = CertView::split(&wrong).unwrap_err();
+        assert_eq!(e.position, sig_at);
+        assert!(matches!(
+            e.kind,
+            ErrorKind::WrongTag {
+                element: "signatureValue",
+                ..
+            }
+        ));
+        let e = CertView::split(&der[..10]).unwrap_err();
+        assert!(matches!(
+            e.kind,
+            ErrorKind::Der(smki_der::ErrorKind::Truncated { .. })
+        ));
+    }
+}

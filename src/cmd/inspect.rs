@@ -1,0 +1,67 @@
+//! `smki inspect FILE...`
+use super::IssuerArgs;
+use smki_scan::{text, Examiner, Finding};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Certificates: DER or PEM files (one or many certificates each), directories, `-` for stdin.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    issuers: IssuerArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Inspects every record; CA certificates among the inputs also serve as issuers. Exit 0
+/// when every input was read (whatever the verdicts), 2 when an input file could not be.
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let ex = args.issuers.examiner()?;
+    let mut records = Vec::new();
+    let mut io_failed = false;
+    for path in &args.files {
+        if path.as_os_str() != "-" && !path.exists() {
+            eprintln!("smki: {}: no such file or directory", path.display());
+            io_failed = true;
+            continue;
+        }
+        records.extend(smki_repo::open(path));
+    }
+    for rec in records.iter().flatten() {
+        if Examiner::<smki_verify::PlainBackend>::is_ca_certificate(&rec.der) {
+            let _ = ex.add_issuer(&rec.der, rec.locator.to_string());
+        }
+    }
+    let findings: Vec<Finding> = records
+        .iter()
+        .map(|r| match r {
+            Ok(rec) => ex.examine(rec),
+            Err(e) => Finding::unreadable_record(e),
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &findings)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+        Format::Text => findings
+            .iter()
+            .try_for_each(|f| writeln!(out, "{}", text::finding(f))),
+    };
+    written.map_err(|e| format!("writing the report: {e}"))?;
+    Ok(if io_failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
