@@ -20,12 +20,16 @@ enum Command {
     /// Report on each certificate: profile, defects with offsets, verification, verdict,
     /// relying-party predictions.
     Inspect(cmd::inspect::Args),
+    /// Scan repository dumps: summary, breakdowns, root cause, findings (JSONL / CSV).
+    /// Exit 0: nothing at or above --fail-on; 1: something is; 2: usage or I/O error.
+    Scan(cmd::scan::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Scan(a) => cmd::scan::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,6 @@
 //! `smki inspect FILE...`
 use super::IssuerArgs;
-use smki_scan::{text, Examiner, Finding};
+use smki_scan::{text, Finding};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,11 +37,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         records.extend(smki_repo::open(path));
     }
-    for rec in records.iter().flatten() {
-        if Examiner::<smki_verify::PlainBackend>::is_ca_certificate(&rec.der) {
-            let _ = ex.add_issuer(&rec.der, rec.locator.to_string());
-        }
-    }
+    smki_scan::prepare_issuers(&ex, records.iter().cloned());
     let findings: Vec<Finding> = records
         .iter()
         .map(|r| match r {

@@ -1,4 +1,45 @@
 pub mod inspect;
+pub mod scan;
+
+use smki_repo::{Error as RecordError, Record};
+use std::path::Path;
+
+/// Every record of one input path: certificate files and trees through `smki_repo::open`,
+/// plus, in a directory, extract CSV files (a full extract and its deltas, applied in name
+/// order: `full-*` before `delta-*`).
+pub fn inputs(path: &Path) -> Box<dyn Iterator<Item = Result<Record, RecordError>> + Send> {
+    let records = smki_repo::open(path);
+    if !path.is_dir() {
+        return records;
+    }
+    let mut csv = Vec::new();
+    collect_csv(path, &mut csv);
+    if csv.is_empty() {
+        return records;
+    }
+    csv.sort_by_key(|p| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (!name.starts_with("full"), p.clone())
+    });
+    Box::new(records.chain(smki_repo::read_extracts(&csv)))
+}
+
+fn collect_csv(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_csv(&p, out);
+        } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
+            out.push(p);
+        }
+    }
+}
 
 use smki_scan::Examiner;
 use std::path::PathBuf;

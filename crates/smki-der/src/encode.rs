@@ -74,7 +74,9 @@ pub fn certificate(tbs: &[u8], signature_algorithm: &[u8], signature_value: &[u8
 
 /// The signatureValue the faulty 2018 signer wrote: r and s each as a fixed-width 32-octet
 /// INTEGER (33 with the 0x00 pad when the high bit is set), never trimmed, so any r or s
-/// below 2^248 carries redundant leading 0x00 octets. Lengths are DER; the BIT STRING has 0
+/// below 2^248 starts with 0x00 octets. They are redundant (`SIG_INT_LEADING_ZERO`) when
+/// the value is below 2^247; from 2^247 to 2^248 the one 0x00 is the pad DER requires
+/// anyway, and the encoding happens to be canonical. Lengths are DER; the BIT STRING has 0
 /// unused bits.
 pub fn faulty_fixed_width_bit_string(r: &[u8; 32], s: &[u8; 32]) -> Vec<u8> {
     let mut ints = Vec::with_capacity(70);

@@ -203,6 +203,26 @@ impl SignatureEncoding {
 /// Lenient: redundant 0x00 / 0xFF octets, long-form and indefinite lengths, negative
 /// INTEGERs (read as unsigned), trailing data and extra elements are all read through, and
 /// each is reported. r and s are recovered wherever their bytes can be read at all.
+///
+/// One defect per deviation, sorted by offset; each offset points at the offending octet:
+/// * the BIT STRING: not tag 0x03 -> `SIG_NOT_SEQUENCE`, unreadable or empty ->
+///   `SIG_TRUNCATED` (nothing else is read); unused-bits octet != 0 ->
+///   `SIG_BITSTRING_UNUSED_BITS` (count = unused bits; the octets are read as they are);
+/// * the SEQUENCE: not tag 0x30 -> `SIG_NOT_SEQUENCE` (nothing else is read); a declared
+///   length past the end of the BIT STRING -> `SIG_TRUNCATED`, and what is there is read;
+/// * every length (SEQUENCE, r, s): long form where DER uses fewer octets ->
+///   `SIG_LEN_LONG_FORM`, with redundant leading 0x00 octets -> `SIG_LEN_LEADING_ZERO`
+///   (count) instead, indefinite -> `SIG_LEN_INDEFINITE` (read through on the SEQUENCE; an
+///   INTEGER with it is unreadable, and so is anything after it);
+/// * r and s: not tag 0x02 -> `SIG_NOT_SEQUENCE`, missing or overrunning the SEQUENCE ->
+///   `SIG_TRUNCATED`, no content -> `SIG_INT_EMPTY` (each unreadable); redundant leading
+///   0x00 octets (0x00 before a byte < 0x80) -> `SIG_INT_LEADING_ZERO` (count, skipped);
+///   high bit set without a pad -> `SIG_INT_NEGATIVE` (read unsigned, as Java does); redundant
+///   leading 0xFF octets (0xFF before a byte >= 0x80) -> `SIG_INT_LEADING_FF` (count,
+///   skipped, then read unsigned; not also `SIG_INT_NEGATIVE`); a value of more than 32
+///   significant octets (value `None`), 0 or >= n -> `SIG_RANGE`;
+/// * elements after s -> one `SIG_EXTRA_ELEMENT` (count); bytes after the SEQUENCE ->
+///   `SIG_TRAILING_DATA` (count).
 pub fn analyse_signature(bit_string: &[u8], base: usize) -> SignatureEncoding {
     let mut a = Analyser {
         data: bit_string,

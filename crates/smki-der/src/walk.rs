@@ -73,7 +73,8 @@ pub struct Walk {
 /// 8-octet key identifier, `4x ..`, or an EUI-64, `90 B3 ..`, stay opaque); such inner issues
 /// carry the path through the OCTET STRING. A read error stops the subtree it occurs in
 /// (the siblings that follow cannot be found) and is kept in [`Walk::error`] (the first
-/// one); the issues found before and elsewhere are kept.
+/// one); the issues found before and elsewhere are kept. Elements nested more than 64 deep
+/// are not looked at.
 pub fn walk(input: &[u8], base: usize) -> Walk {
     let mut w = Walk::default();
     let mut path = Vec::new();
@@ -94,6 +95,10 @@ pub fn walk(input: &[u8], base: usize) -> Walk {
     w
 }
 
+/// Elements nested deeper than this are neither checked nor descended into (X.509 needs
+/// fewer than 16 levels; this bounds the recursion on hostile input).
+pub(crate) const MAX_DEPTH: usize = 64;
+
 /// Walks the element at `input[pos..]`, the `index`-th of its siblings; returns its end
 /// (an index into `input`), or `None` after a read error.
 fn element(
@@ -112,6 +117,11 @@ fn element(
         }
     };
     path.push(PathStep { index, tag: h.tag });
+    if path.len() > MAX_DEPTH {
+        // Deeper than any certificate: treat as opaque rather than risk the stack.
+        path.pop();
+        return Some(h.end - base);
+    }
     check(
         &input[h.content.start - base..h.content.end - base],
         &h,

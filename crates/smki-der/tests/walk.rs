@@ -253,3 +253,19 @@ fn unreadable_root() {
     let w = walk(&blob("30 05 02"), 7);
     assert_eq!(w.error.map(|e| e.position), Some(7));
 }
+
+#[test]
+fn deep_nesting_is_bounded() {
+    // 10,000 nested indefinite-length SEQUENCEs... would recurse in read_header itself, so
+    // use definite lengths: 200 levels of `30 81 LL` is enough to pass the limit.
+    let mut der = vec![0x02, 0x02, 0x00, 0x01]; // non-minimal INTEGER at the bottom
+    for _ in 0..200 {
+        let mut outer = vec![0x30];
+        smki_der::encode::length(der.len(), &mut outer);
+        outer.extend_from_slice(&der);
+        der = outer;
+    }
+    let w = walk(&der, 0);
+    assert_eq!(w.error, None);
+    assert!(w.issues.is_empty(), "below the depth limit: not looked at");
+}

@@ -78,6 +78,8 @@ pub struct FindingDefect {
     pub offset: usize,
     /// Where: r, s, sequence, bit_string, ... or a certificate path.
     pub at: String,
+    /// Redundant octets, unused bits, trailing bytes, ... where the code counts something.
+    pub count: u32,
     pub detail: String,
     /// Up to 8 bytes from the offset, hex.
     pub excerpt: String,
@@ -211,6 +213,42 @@ impl<B: Backend> Examiner<B> {
             .is_some_and(|f| f.basic_constraints.is_some_and(|(ca, _)| ca))
     }
 
+    /// Does this examiner recover unknown issuer keys?
+    pub fn recovers(&self) -> bool {
+        self.recover
+    }
+
+    /// Makes sure the key of this certificate's issuer is known, recovering it from the
+    /// signature (pinned by the authorityKeyIdentifier) when the examiner recovers keys.
+    /// Returns the AKI and whether a key was recovered now; `None` when the record has no
+    /// AKI, cannot be read, or no key could be recovered from it.
+    pub fn learn_issuer_key(&self, der: &[u8]) -> Option<(Vec<u8>, bool)> {
+        let view = CertView::split(der).ok()?;
+        let f = Fields::parse(&view).ok()?;
+        let aki = f.authority_key_id.clone()?;
+        if let Lookup::KeyId(_) = self
+            .registry
+            .read()
+            .expect("registry lock")
+            .lookup(Some(&aki), None)
+        {
+            return Some((aki, false));
+        }
+        if !self.recover || !view.is_ecdsa_with_sha256() {
+            return None;
+        }
+        let (r, s) = view.analyse_signature().rs()?;
+        let key = smki_verify::recover_pinned(&aki, &sha256(view.tbs_bytes()), &r, &s)?;
+        let from = format!("signature of certificate serial {}", f.serial_hex());
+        self.registry.write().expect("registry lock").add(
+            key,
+            None,
+            None,
+            KeySource::Recovered { from },
+        );
+        Some((aki, true))
+    }
+
     /// How many issuer keys are known (anchors and recovered).
     pub fn issuer_count(&self) -> usize {
         self.registry.read().expect("registry lock").len()
@@ -236,8 +274,9 @@ impl<B: Backend> Examiner<B> {
         let mut defects: Vec<FindingDefect> = sig
             .defects
             .iter()
-            .map(|d| {
-                defect(
+            .map(|d| FindingDefect {
+                count: d.count,
+                ..defect(
                     der,
                     d.code.as_str(),
                     d.offset,
@@ -543,6 +582,7 @@ fn defect(der: &[u8], code: &'static str, offset: usize, at: &str, detail: &str)
         code,
         offset,
         at: at.to_string(),
+        count: 0,
         detail: detail.to_string(),
         excerpt: der.get(offset..end).map(hex::encode).unwrap_or_default(),
     }

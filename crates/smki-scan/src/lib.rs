@@ -8,7 +8,12 @@
 
 mod examine;
 mod predict;
+pub mod report;
+mod scan;
+mod summary;
 pub mod text;
 
 pub use examine::{Examiner, Finding, FindingDefect, SignatureCheck, Verdict};
 pub use predict::{predict, Prediction, Predictions, RelyingParty};
+pub use scan::{prepare_issuers, scan, IssuersFound, CHUNK};
+pub use summary::{Counts, Summary};

@@ -105,3 +105,75 @@ fn pred(p: crate::Prediction) -> &'static str {
         crate::Prediction::Unknown => "?",
     }
 }
+
+/// The summary of a scan, for a person.
+pub fn summary(s: &crate::Summary) -> String {
+    use crate::Verdict;
+    let mut o = String::new();
+    let pct = |n: u64| {
+        if s.records == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / s.records as f64
+        }
+    };
+    let _ = writeln!(o, "records: {}", s.records);
+    let _ = writeln!(o, "verdicts:");
+    for v in Verdict::ALL {
+        let n = s.verdicts.get(v);
+        let _ = writeln!(o, "  {:<14} {:>10}  {:>6.2}%", v.as_str(), n, pct(n));
+    }
+    if !s.defects.is_empty() {
+        let _ = writeln!(o, "defects (records carrying each code):");
+        for (code, n) in &s.defects {
+            let _ = writeln!(o, "  {code:<26} {n:>10}  {:>6.2}%", pct(*n));
+        }
+    }
+    if !s.predicted_rejections.is_empty() {
+        let _ = writeln!(o, "predicted rejections:");
+        for (rp, n) in &s.predicted_rejections {
+            let _ = writeln!(o, "  {rp:<14} {n:>10}");
+        }
+    }
+    let breakdowns: [(&str, &std::collections::BTreeMap<String, crate::Counts>); 6] = [
+        ("by issuer", &s.by_issuer),
+        ("by profile and type", &s.by_profile),
+        ("by usage", &s.by_usage),
+        ("by status", &s.by_status),
+        ("by lifecycle", &s.by_lifecycle),
+        ("by issuance month", &s.by_month),
+    ];
+    for (title, map) in breakdowns {
+        if map.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "{title}:");
+        let _ = writeln!(
+            o,
+            "  {:<44} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}",
+            "", "total", "clean", "remediable", "reissue", "unverif", "unread"
+        );
+        for (k, c) in map {
+            let key: String = if k.chars().count() > 44 {
+                k.chars().take(43).chain(['…']).collect()
+            } else {
+                k.clone()
+            };
+            let mark = if c.affected() > 0 { "" } else { "" };
+            let _ = writeln!(
+                o,
+                "  {key:<44} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}{mark}",
+                c.total, c.clean, c.remediable, c.needs_reissue, c.unverifiable, c.unreadable
+            );
+        }
+    }
+    match &s.root_cause {
+        Some(rc) => {
+            let _ = writeln!(o, "root cause: {rc}");
+        }
+        None => {
+            let _ = writeln!(o, "root cause: no SIG_INT_LEADING_ZERO defect found");
+        }
+    }
+    o
+}

@@ -1,0 +1,45 @@
+//! Per-certificate findings as CSV (JSONL is `serde_json` of [`Finding`]).
+use crate::{Finding, RelyingParty};
+
+/// The CSV header, matching [`csv_row`].
+pub const CSV_HEADER: &str = "file,record,line,offset,sha256,serial,issuer_key_id,profile,role,usage,eui64,verdict,defects,java,openssl,bouncycastle,go,pyca,webpki,reason";
+
+/// One finding as a CSV row (RFC 4180 quoting), without the line end.
+pub fn csv_row(f: &Finding) -> String {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut cells: Vec<String> = vec![
+        f.locator.file.to_string(),
+        f.locator.record.to_string(),
+        f.locator.line.map(|l| l.to_string()).unwrap_or_default(),
+        f.locator.offset.to_string(),
+        f.sha256.clone(),
+        opt(&f.serial),
+        opt(&f.issuer_key_id),
+        f.profile
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        opt(&f.role),
+        f.usage.map(|u| format!("{u:?}")).unwrap_or_default(),
+        opt(&f.eui64),
+        f.verdict.as_str().to_string(),
+        f.codes().join(" "),
+    ];
+    for rp in RelyingParty::ALL {
+        cells.push(
+            serde_json::to_value(f.predictions.get(rp))
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        );
+    }
+    cells.push(f.reason.clone());
+    cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
+}
+
+fn quote(c: &str) -> String {
+    if c.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", c.replace('"', "\"\""))
+    } else {
+        c.to_string()
+    }
+}

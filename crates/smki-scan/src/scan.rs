@@ -1,0 +1,125 @@
+//! The scan pipeline: records in, findings out in input order, in parallel, in bounded memory.
+use crate::{Examiner, Finding, Summary};
+use rayon::prelude::*;
+use smki_repo::{Error as RecordError, Record};
+use smki_verify::Backend;
+use std::sync::mpsc::sync_channel;
+
+/// Records per unit of parallel work. Memory holds at most a few chunks at a time, however
+/// long the dump.
+pub const CHUNK: usize = 2048;
+
+/// Scans `records` with `examiner` on a pool of `threads` threads, handing each finding to
+/// `sink` in input order. A reader thread fills chunks while the pool examines the previous
+/// one; at most two chunks wait between them. Returns the summary (root cause computed), or
+/// the first error `sink` returned.
+pub fn scan<B, I, E>(
+    examiner: &Examiner<B>,
+    records: I,
+    threads: usize,
+    mut sink: impl FnMut(&Finding) -> Result<(), E>,
+) -> Result<Summary, E>
+where
+    B: Backend,
+    I: Iterator<Item = Result<Record, RecordError>> + Send,
+    E: Send,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .expect("thread pool");
+    let mut summary = Summary::default();
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<Result<Record, RecordError>>>(2);
+        scope.spawn(move || {
+            let mut records = records;
+            loop {
+                let chunk: Vec<_> = records.by_ref().take(CHUNK).collect();
+                if chunk.is_empty() || tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        for chunk in rx {
+            let findings: Vec<Finding> = pool.install(|| {
+                chunk
+                    .par_iter()
+                    .map(|r| match r {
+                        Ok(rec) => examiner.examine(rec),
+                        Err(e) => Finding::unreadable_record(e),
+                    })
+                    .collect()
+            });
+            for f in &findings {
+                summary.add(f);
+                sink(f)?;
+            }
+        }
+        Ok(())
+    });
+    result?;
+    summary.finish();
+    Ok(summary)
+}
+
+/// What [`prepare_issuers`] found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IssuersFound {
+    /// CA certificates of the dump registered as anchors.
+    pub anchors: usize,
+    /// Issuer keys recovered from signatures (with `--recover-issuer-keys`).
+    pub recovered: usize,
+}
+
+/// The first, cheap pass over a dump, so that the verdicts do not depend on the order of
+/// the records: registers every CA certificate as an anchor and, when the examiner recovers
+/// issuer keys, recovers the key of every authorityKeyIdentifier not yet known (from the
+/// first signature that yields it). Only records carrying a basicConstraints extension, or
+/// naming an AKI not yet resolved, are parsed.
+pub fn prepare_issuers<B: Backend>(
+    examiner: &Examiner<B>,
+    records: impl Iterator<Item = Result<Record, RecordError>>,
+) -> IssuersFound {
+    const BASIC_CONSTRAINTS: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x13];
+    let mut found = IssuersFound::default();
+    let mut resolved: std::collections::HashSet<[u8; 8]> = Default::default();
+    for rec in records.flatten() {
+        if rec
+            .der
+            .windows(BASIC_CONSTRAINTS.len())
+            .any(|w| w == BASIC_CONSTRAINTS)
+            && Examiner::<B>::is_ca_certificate(&rec.der)
+            && examiner
+                .add_issuer(&rec.der, rec.locator.to_string())
+                .is_ok()
+        {
+            found.anchors += 1;
+        }
+        if examiner.recovers() {
+            let hint = aki_hint(&rec.der);
+            if hint.is_some_and(|h| resolved.contains(&h)) {
+                continue;
+            }
+            match examiner.learn_issuer_key(&rec.der) {
+                Some((known, recovered)) => {
+                    found.recovered += usize::from(recovered);
+                    if let Ok(k) = <[u8; 8]>::try_from(known.as_slice()) {
+                        resolved.insert(k);
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    found
+}
+
+/// The 8-octet key identifier right after an authorityKeyIdentifier OID, if the bytes look
+/// like one (`[0] 08 ...`): a hint to skip records whose issuer is already resolved.
+fn aki_hint(der: &[u8]) -> Option<[u8; 8]> {
+    const AKI: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x23];
+    let at = der.windows(AKI.len()).position(|w| w == AKI)? + AKI.len();
+    let window = der.get(at..(at + 16).min(der.len()))?;
+    let k = window.windows(2).position(|w| w == [0x80, 0x08])? + 2;
+    der.get(at + k..at + k + 8)?.try_into().ok()
+}

@@ -1,0 +1,228 @@
+//! The scan summary: counts by verdict and defect, breakdowns, and the root-cause line.
+use crate::{Finding, Verdict};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Counts per verdict for one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub total: u64,
+    pub clean: u64,
+    pub remediable: u64,
+    pub needs_reissue: u64,
+    pub unverifiable: u64,
+    pub unreadable: u64,
+}
+
+impl Counts {
+    fn add(&mut self, v: Verdict) {
+        self.total += 1;
+        *self.slot(v) += 1;
+    }
+    fn slot(&mut self, v: Verdict) -> &mut u64 {
+        match v {
+            Verdict::Clean => &mut self.clean,
+            Verdict::Remediable => &mut self.remediable,
+            Verdict::NeedsReissue => &mut self.needs_reissue,
+            Verdict::Unverifiable => &mut self.unverifiable,
+            Verdict::Unreadable => &mut self.unreadable,
+        }
+    }
+    pub fn get(&self, v: Verdict) -> u64 {
+        match v {
+            Verdict::Clean => self.clean,
+            Verdict::Remediable => self.remediable,
+            Verdict::NeedsReissue => self.needs_reissue,
+            Verdict::Unverifiable => self.unverifiable,
+            Verdict::Unreadable => self.unreadable,
+        }
+    }
+    /// Everything but clean.
+    pub fn affected(&self) -> u64 {
+        self.total - self.clean
+    }
+}
+
+/// What one remediable-by-leading-zero finding says about the signer that made it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+struct Pattern {
+    /// INTEGERs whose content was exactly 32 octets (33 with the pad) despite a small value.
+    fixed_width: u64,
+    /// Other leading-zero counts.
+    other: u64,
+}
+
+/// The summary of a scan: all counts are of records.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub records: u64,
+    pub verdicts: Counts,
+    /// Records carrying each defect code (a record counts once per code).
+    pub defects: BTreeMap<String, u64>,
+    /// Records per relying party that it is predicted to reject.
+    pub predicted_rejections: BTreeMap<String, u64>,
+    /// By issuer (key id and name).
+    pub by_issuer: BTreeMap<String, Counts>,
+    /// By profile (and device type or role, where known).
+    pub by_profile: BTreeMap<String, Counts>,
+    pub by_usage: BTreeMap<String, Counts>,
+    /// By repository status (P, I, N, E, R), where the dump carries it.
+    pub by_status: BTreeMap<String, Counts>,
+    /// By device lifecycle (installed, in storage, in manufacturing), where known.
+    pub by_lifecycle: BTreeMap<String, Counts>,
+    /// By issuance month (notBefore), YYYY-MM.
+    pub by_month: BTreeMap<String, Counts>,
+    /// The sentence naming the CA, period and pattern that account for the defects.
+    pub root_cause: Option<String>,
+    #[serde(skip)]
+    leading_zero: BTreeMap<String, (u64, String, String, Pattern)>,
+}
+
+impl Summary {
+    /// Adds one finding.
+    pub fn add(&mut self, f: &Finding) {
+        self.records += 1;
+        self.verdicts.add(f.verdict);
+        for code in f.codes() {
+            *self.defects.entry(code.to_string()).or_default() += 1;
+        }
+        for rp in crate::RelyingParty::ALL {
+            if f.predictions.get(rp) == crate::Prediction::Reject {
+                *self
+                    .predicted_rejections
+                    .entry(rp.as_str().to_string())
+                    .or_default() += 1;
+            }
+        }
+        let unknown = || "(unknown)".to_string();
+        let issuer = match (&f.issuer_key_id, &f.issuer) {
+            (Some(k), Some(n)) => format!("{k} {n}"),
+            (None, Some(n)) => format!("(no AKI) {n}"),
+            _ => unknown(),
+        };
+        self.by_issuer
+            .entry(issuer.clone())
+            .or_default()
+            .add(f.verdict);
+        let meta = f.meta.as_ref();
+        let kind = meta.and_then(|m| m.role.clone()).or_else(|| f.role.clone());
+        let profile = match (f.profile, kind) {
+            (Some(p), Some(k)) => format!("{} {}", p.as_str(), k),
+            (Some(p), None) => p.as_str().to_string(),
+            (None, _) => unknown(),
+        };
+        self.by_profile.entry(profile).or_default().add(f.verdict);
+        let usage = f
+            .usage
+            .map(|u| format!("{u:?}"))
+            .or_else(|| meta.and_then(|m| m.usage.clone()));
+        self.by_usage
+            .entry(usage.unwrap_or_else(unknown))
+            .or_default()
+            .add(f.verdict);
+        if let Some(m) = meta {
+            if let Some(s) = &m.status {
+                self.by_status.entry(s.clone()).or_default().add(f.verdict);
+            }
+            if let Some(l) = &m.lifecycle {
+                self.by_lifecycle
+                    .entry(l.clone())
+                    .or_default()
+                    .add(f.verdict);
+            }
+        }
+        let month = f.not_before.map(month_of).unwrap_or_else(unknown);
+        self.by_month
+            .entry(month.clone())
+            .or_default()
+            .add(f.verdict);
+        if f.codes().contains(&"SIG_INT_LEADING_ZERO") {
+            let e = self.leading_zero.entry(issuer).or_insert((
+                0,
+                month.clone(),
+                month.clone(),
+                Pattern::default(),
+            ));
+            e.0 += 1;
+            if month < e.1 {
+                e.1 = month.clone();
+            }
+            if month > e.2 {
+                e.2 = month;
+            }
+            for d in f
+                .defects
+                .iter()
+                .filter(|d| d.code == "SIG_INT_LEADING_ZERO")
+            {
+                let value = if d.at == "r" { &f.r } else { &f.s };
+                let fixed = value
+                    .as_ref()
+                    .and_then(|v| hex::decode(v).ok())
+                    .is_some_and(|v| {
+                        let significant: Vec<u8> =
+                            v.iter().copied().skip_while(|&b| b == 0).collect();
+                        let pad = significant.first().is_some_and(|b| b & 0x80 != 0);
+                        // 32 content octets whatever the value: minimal DER + redundant zeros == 32.
+                        significant.len() + usize::from(pad) + d.count as usize == 32
+                    });
+                if fixed {
+                    e.3.fixed_width += 1;
+                } else {
+                    e.3.other += 1;
+                }
+            }
+        }
+    }
+
+    /// Computes the root-cause line; call once all findings are in.
+    pub fn finish(&mut self) {
+        let total: u64 = self.leading_zero.values().map(|e| e.0).sum();
+        let Some((issuer, (count, first, last, pattern))) =
+            self.leading_zero.iter().max_by_key(|(_, e)| e.0)
+        else {
+            return;
+        };
+        let share = *count as f64 * 100.0 / total as f64;
+        let how = if pattern.other == 0 {
+            "every affected INTEGER is exactly 32 octets long: a signer writing r and s fixed-width without trimming (the 2018 defect)".to_string()
+        } else {
+            format!(
+                "{} of {} affected INTEGERs are padded to exactly 32 octets (fixed-width writing); the rest carry other zero counts",
+                pattern.fixed_width,
+                pattern.fixed_width + pattern.other
+            )
+        };
+        let others = self.leading_zero.len() - 1;
+        self.root_cause = Some(format!(
+            "{count} of {total} certificates with SIG_INT_LEADING_ZERO ({share:.0}%) were issued by {issuer} between {first} and {last}{}; {how}",
+            if others > 0 { format!(" ({others} other issuers account for the rest)") } else { String::new() }
+        ));
+    }
+}
+
+/// YYYY-MM of a Unix time.
+fn month_of(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}", if m <= 2 { y + 1 } else { y }, m)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn months() {
+        assert_eq!(super::month_of(0), "1970-01");
+        assert_eq!(super::month_of(1_459_900_800), "2016-04"); // 2016-04-06
+        assert_eq!(super::month_of(253_402_300_799), "9999-12");
+        assert_eq!(super::month_of(951_782_400), "2000-02"); // 2000-02-29
+    }
+}

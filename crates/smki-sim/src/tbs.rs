@@ -1,0 +1,422 @@
+//! The one `tbsCertificate` encoder for every SMKI profile (DESIGN.md "SMKI certificate
+//! profiles", checked byte for byte against the DCC test certificates).
+//!
+//! ```text
+//! TBSCertificate ::= SEQUENCE {
+//!     version [0] EXPLICIT INTEGER v3, serialNumber INTEGER (16 octets, positive),
+//!     signature AlgorithmIdentifier (ecdsa-with-SHA256, no parameters),
+//!     issuer Name, validity { notBefore, notAfter }, subject Name,
+//!     subjectPublicKeyInfo { id-ecPublicKey prime256v1, uncompressed point },
+//!     extensions [3] EXPLICIT SEQUENCE OF Extension }
+//! ```
+//! Times: UTCTime up to 2049, GeneralizedTime from 2050 (RFC 5280 section 4.1.2.5), so the
+//! device notAfter 9999-12-31 23:59:59 is GeneralizedTime. Extensions, per profile, in
+//! this order (critical ones marked !):
+//! * root: keyUsage!, basicConstraints! (cA), certificatePolicies!, subjectKeyIdentifier
+//! * issuing CA, device CA: keyUsage!, basicConstraints! (cA, pathLen 0),
+//!   certificatePolicies!, subjectKeyIdentifier, authorityKeyIdentifier
+//! * organisation: keyUsage!, subjectKeyIdentifier, certificatePolicies!, authorityKeyIdentifier
+//! * device: keyUsage!, subjectKeyIdentifier, subjectAltName! (hardwareModuleName),
+//!   certificatePolicies!, authorityKeyIdentifier
+use smki_der::encode::{length, tlv, unsigned_integer};
+use smki_der::Tag;
+
+/// ecdsa-with-SHA256 (1.2.840.10045.4.3.2), content octets.
+pub const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_PRIME256V1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
+const OID_OU: &[u8] = &[0x55, 0x04, 0x0b];
+const OID_UNIQUE_ID: &[u8] = &[0x55, 0x04, 0x2d];
+const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+const OID_SKI: &[u8] = &[0x55, 0x1d, 0x0e];
+const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
+const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+const OID_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
+const OID_AKI: &[u8] = &[0x55, 0x1d, 0x23];
+/// id-on-hardwareModuleName (1.3.6.1.5.5.7.8.4).
+const OID_HARDWARE_MODULE_NAME: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04];
+/// SMKI hwType 1.2.826.0.1.8641679.1.2.2.1.
+pub const OID_HW_TYPE: &[u8] = &[
+    0x2a, 0x86, 0x3a, 0x00, 0x01, 0x84, 0x8f, 0xb9, 0x0f, 0x01, 0x02, 0x02, 0x01,
+];
+/// 1.2.826.0.1.8641679.1.2.1.4: the policy of the DCC test organisation and CA certificates.
+pub const POLICY_ORGANISATION: &[u8] = &[
+    0x2a, 0x86, 0x3a, 0x00, 0x01, 0x84, 0x8f, 0xb9, 0x0f, 0x01, 0x02, 0x01, 0x04,
+];
+/// 1.2.826.0.1.1800000.1.2.1.4: the policy of the DCC test device certificates (device CA E357).
+pub const POLICY_DEVICE: &[u8] = &[
+    0x2a, 0x86, 0x3a, 0x00, 0x01, 0xed, 0xee, 0x40, 0x01, 0x02, 0x01, 0x04,
+];
+
+/// The AlgorithmIdentifier element for ecdsa-with-SHA256 (no parameters).
+pub fn ecdsa_sha256_algorithm() -> Vec<u8> {
+    let mut oid = Vec::with_capacity(10);
+    tlv(Tag::OID, OID_ECDSA_SHA256, &mut oid);
+    let mut out = Vec::with_capacity(12);
+    tlv(Tag::SEQUENCE, &oid, &mut out);
+    out
+}
+
+/// A certificate profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    Root,
+    IssuingCa,
+    DeviceCa,
+    Organisation,
+    Device,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Root => "root",
+            Profile::IssuingCa => "issuing_ca",
+            Profile::DeviceCa => "device_ca",
+            Profile::Organisation => "organisation",
+            Profile::Device => "device",
+        }
+    }
+
+    pub fn is_ca(self) -> bool {
+        matches!(self, Profile::Root | Profile::IssuingCa | Profile::DeviceCa)
+    }
+
+    /// The extensions of the profile, in order.
+    pub fn extensions(self) -> &'static [ExtKind] {
+        use ExtKind::*;
+        match self {
+            Profile::Root => &[KeyUsage, BasicConstraints, Policies, SubjectKeyId],
+            Profile::IssuingCa | Profile::DeviceCa => &[
+                KeyUsage,
+                BasicConstraints,
+                Policies,
+                SubjectKeyId,
+                AuthorityKeyId,
+            ],
+            Profile::Organisation => &[KeyUsage, SubjectKeyId, Policies, AuthorityKeyId],
+            Profile::Device => &[
+                KeyUsage,
+                SubjectKeyId,
+                SubjectAltName,
+                Policies,
+                AuthorityKeyId,
+            ],
+        }
+    }
+}
+
+/// An extension of the SMKI profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExtKind {
+    KeyUsage,
+    BasicConstraints,
+    SubjectKeyId,
+    SubjectAltName,
+    Policies,
+    AuthorityKeyId,
+}
+
+impl ExtKind {
+    /// The extension's OID content octets.
+    pub fn oid(self) -> &'static [u8] {
+        match self {
+            ExtKind::KeyUsage => OID_KEY_USAGE,
+            ExtKind::BasicConstraints => OID_BASIC_CONSTRAINTS,
+            ExtKind::SubjectKeyId => OID_SKI,
+            ExtKind::SubjectAltName => OID_SAN,
+            ExtKind::Policies => OID_POLICIES,
+            ExtKind::AuthorityKeyId => OID_AKI,
+        }
+    }
+
+    /// Critical in every SMKI profile?
+    pub fn critical(self) -> bool {
+        !matches!(self, ExtKind::SubjectKeyId | ExtKind::AuthorityKeyId)
+    }
+}
+
+/// The string type of a directory string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StringKind {
+    Printable,
+    Utf8,
+}
+
+/// One attribute (the SMKI names have one attribute per RDN).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    CommonName(StringKind, String),
+    OrganizationalUnit(StringKind, String),
+    /// x500UniqueIdentifier (2.5.4.45): BIT STRING holding the EUI-64.
+    UniqueIdentifier([u8; 8]),
+}
+
+/// A distinguished name: one attribute per RDN, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Name(pub Vec<Attribute>);
+
+impl Name {
+    /// The DER `Name` element.
+    pub fn to_der(&self) -> Vec<u8> {
+        let mut rdns = Vec::with_capacity(64);
+        for attr in &self.0 {
+            let mut atv = Vec::with_capacity(32);
+            let (oid, tag, value): (&[u8], u8, Vec<u8>) = match attr {
+                Attribute::CommonName(k, v) => (OID_CN, string_tag(*k), v.as_bytes().to_vec()),
+                Attribute::OrganizationalUnit(k, v) => {
+                    (OID_OU, string_tag(*k), v.as_bytes().to_vec())
+                }
+                Attribute::UniqueIdentifier(eui) => {
+                    let mut bits = vec![0u8];
+                    bits.extend_from_slice(eui);
+                    (OID_UNIQUE_ID, Tag::BIT_STRING, bits)
+                }
+            };
+            tlv(Tag::OID, oid, &mut atv);
+            tlv(tag, &value, &mut atv);
+            let mut seq = Vec::with_capacity(atv.len() + 2);
+            tlv(Tag::SEQUENCE, &atv, &mut seq);
+            tlv(Tag::SET, &seq, &mut rdns);
+        }
+        let mut out = Vec::with_capacity(rdns.len() + 2);
+        tlv(Tag::SEQUENCE, &rdns, &mut out);
+        out
+    }
+
+    /// A one-line rendering, e.g. `CN=GITTESTSUPPLIER2,OU=02,x500UniqueIdentifier=90-B3-D5-1F-30-03-00-00`.
+    pub fn display(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|a| match a {
+                Attribute::CommonName(_, v) => format!("CN={v}"),
+                Attribute::OrganizationalUnit(_, v) => format!("OU={v}"),
+                Attribute::UniqueIdentifier(e) => format!("x500UniqueIdentifier={}", eui64_text(e)),
+            })
+            .collect();
+        parts.join(",")
+    }
+}
+
+fn string_tag(k: StringKind) -> u8 {
+    match k {
+        StringKind::Printable => Tag::PRINTABLE_STRING,
+        StringKind::Utf8 => Tag::UTF8_STRING,
+    }
+}
+
+/// An EUI-64 as the repository shows it: `90-B3-D5-1F-30-03-00-00`.
+pub fn eui64_text(eui: &[u8; 8]) -> String {
+    let parts: Vec<String> = eui.iter().map(|b| format!("{b:02X}")).collect();
+    parts.join("-")
+}
+
+/// A UTC time, to the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+}
+
+impl Time {
+    /// The element: UTCTime for 1950..=2049, GeneralizedTime otherwise.
+    pub fn to_der(&self, out: &mut Vec<u8>) {
+        let tail = format!(
+            "{:02}{:02}{:02}{:02}{:02}Z",
+            self.month, self.day, self.hour, self.minute, self.second
+        );
+        if (1950..2050).contains(&self.year) {
+            tlv(
+                Tag::UTC_TIME,
+                format!("{:02}{tail}", self.year % 100).as_bytes(),
+                out,
+            );
+        } else {
+            tlv(
+                Tag::GENERALIZED_TIME,
+                format!("{:04}{tail}", self.year).as_bytes(),
+                out,
+            );
+        }
+    }
+
+    /// The device notAfter: 9999-12-31 23:59:59.
+    pub const NEVER: Time = Time {
+        year: 9999,
+        month: 12,
+        day: 31,
+        hour: 23,
+        minute: 59,
+        second: 59,
+    };
+}
+
+/// The keyUsage of a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyUsage {
+    /// digitalSignature (DS certificates).
+    DigitalSignature,
+    /// keyAgreement (KA certificates).
+    KeyAgreement,
+    /// keyCertSign and cRLSign (CAs).
+    CertSign,
+}
+
+impl KeyUsage {
+    /// The DER BIT STRING (named bits, trailing zero bits dropped).
+    fn to_der(self) -> &'static [u8] {
+        match self {
+            KeyUsage::DigitalSignature => &[0x03, 0x02, 0x07, 0x80],
+            KeyUsage::KeyAgreement => &[0x03, 0x02, 0x03, 0x08],
+            KeyUsage::CertSign => &[0x03, 0x02, 0x01, 0x06],
+        }
+    }
+}
+
+/// Every field of an SMKI tbsCertificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TbsFields {
+    pub profile: Profile,
+    /// 16 octets, positive (first octet 0x01..=0x7F for a 16-octet DER INTEGER).
+    pub serial: [u8; 16],
+    pub issuer: Name,
+    pub not_before: Time,
+    pub not_after: Time,
+    pub subject: Name,
+    /// Uncompressed P-256 point.
+    pub public_key: [u8; 65],
+    /// Ignored for CA profiles (always keyCertSign + cRLSign).
+    pub usage: KeyUsage,
+    pub subject_key_id: [u8; 8],
+    /// None only for the root.
+    pub authority_key_id: Option<[u8; 8]>,
+    /// The certificate policy OID (content octets).
+    pub policy: Vec<u8>,
+    /// The device's EUI-64 (subjectAltName hwSerialNum), devices only.
+    pub hw_serial: Option<[u8; 8]>,
+}
+
+/// A deliberate deviation from DER in the encoding (defect injection): the extnValue OCTET
+/// STRING of this extension is written with a long-form length (`04 81 LL`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Variation {
+    pub long_form_extn_value: Option<ExtKind>,
+}
+
+fn extension_value(f: &TbsFields, kind: ExtKind) -> Vec<u8> {
+    let mut v = Vec::with_capacity(48);
+    match kind {
+        ExtKind::KeyUsage => {
+            let ku = if f.profile.is_ca() {
+                KeyUsage::CertSign
+            } else {
+                f.usage
+            };
+            v.extend_from_slice(ku.to_der());
+        }
+        ExtKind::BasicConstraints => {
+            // cA TRUE, and pathLenConstraint 0 below the root.
+            let mut c = vec![0x01, 0x01, 0xff];
+            if f.profile != Profile::Root {
+                c.extend_from_slice(&[0x02, 0x01, 0x00]);
+            }
+            tlv(Tag::SEQUENCE, &c, &mut v);
+        }
+        ExtKind::SubjectKeyId => tlv(Tag::OCTET_STRING, &f.subject_key_id, &mut v),
+        ExtKind::AuthorityKeyId => {
+            let mut c = Vec::with_capacity(10);
+            tlv(0x80, &f.authority_key_id.unwrap_or_default(), &mut c);
+            tlv(Tag::SEQUENCE, &c, &mut v);
+        }
+        ExtKind::Policies => {
+            let mut oid = Vec::with_capacity(16);
+            tlv(Tag::OID, &f.policy, &mut oid);
+            let mut info = Vec::with_capacity(18);
+            tlv(Tag::SEQUENCE, &oid, &mut info);
+            tlv(Tag::SEQUENCE, &info, &mut v);
+        }
+        ExtKind::SubjectAltName => {
+            // GeneralNames { otherName [0] { hardwareModuleName, [0] EXPLICIT HardwareModuleName
+            //   { hwType OID, hwSerialNum OCTET STRING } } }
+            let mut hmn = Vec::with_capacity(27);
+            tlv(Tag::OID, OID_HW_TYPE, &mut hmn);
+            tlv(
+                Tag::OCTET_STRING,
+                &f.hw_serial.unwrap_or_default(),
+                &mut hmn,
+            );
+            let mut hmn_seq = Vec::with_capacity(29);
+            tlv(Tag::SEQUENCE, &hmn, &mut hmn_seq);
+            let mut other = Vec::with_capacity(41);
+            tlv(Tag::OID, OID_HARDWARE_MODULE_NAME, &mut other);
+            tlv(0xa0, &hmn_seq, &mut other);
+            let mut gn = Vec::with_capacity(43);
+            tlv(0xa0, &other, &mut gn);
+            tlv(Tag::SEQUENCE, &gn, &mut v);
+        }
+    }
+    v
+}
+
+/// The DER tbsCertificate of `fields`.
+pub fn encode_tbs(fields: &TbsFields) -> Vec<u8> {
+    encode_tbs_with(fields, &Variation::default())
+}
+
+/// The tbsCertificate of `fields` with a deliberate deviation (see [`Variation`]).
+pub fn encode_tbs_with(f: &TbsFields, variation: &Variation) -> Vec<u8> {
+    let mut body = Vec::with_capacity(360);
+    body.extend_from_slice(&[0xa0, 0x03, 0x02, 0x01, 0x02]);
+    unsigned_integer(&f.serial, &mut body);
+    body.extend_from_slice(&ecdsa_sha256_algorithm());
+    body.extend_from_slice(&f.issuer.to_der());
+    let mut validity = Vec::with_capacity(32);
+    f.not_before.to_der(&mut validity);
+    f.not_after.to_der(&mut validity);
+    tlv(Tag::SEQUENCE, &validity, &mut body);
+    body.extend_from_slice(&f.subject.to_der());
+    let mut alg = Vec::with_capacity(19);
+    tlv(Tag::OID, OID_EC_PUBLIC_KEY, &mut alg);
+    tlv(Tag::OID, OID_PRIME256V1, &mut alg);
+    let mut spki = Vec::with_capacity(89);
+    tlv(Tag::SEQUENCE, &alg, &mut spki);
+    let mut key = Vec::with_capacity(66);
+    key.push(0);
+    key.extend_from_slice(&f.public_key);
+    tlv(Tag::BIT_STRING, &key, &mut spki);
+    tlv(Tag::SEQUENCE, &spki, &mut body);
+    let mut exts = Vec::with_capacity(160);
+    for &kind in f.profile.extensions() {
+        if kind == ExtKind::AuthorityKeyId && f.authority_key_id.is_none() {
+            continue;
+        }
+        let value = extension_value(f, kind);
+        let mut ext = Vec::with_capacity(value.len() + 12);
+        tlv(Tag::OID, kind.oid(), &mut ext);
+        if kind.critical() {
+            ext.extend_from_slice(&[0x01, 0x01, 0xff]);
+        }
+        if variation.long_form_extn_value == Some(kind) && value.len() < 0x80 {
+            ext.extend_from_slice(&[Tag::OCTET_STRING, 0x81, value.len() as u8]);
+            ext.extend_from_slice(&value);
+        } else {
+            tlv(Tag::OCTET_STRING, &value, &mut ext);
+        }
+        tlv(Tag::SEQUENCE, &ext, &mut exts);
+    }
+    let mut seq = Vec::with_capacity(exts.len() + 4);
+    tlv(Tag::SEQUENCE, &exts, &mut seq);
+    tlv(0xa3, &seq, &mut body);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(Tag::SEQUENCE);
+    length(body.len(), &mut out);
+    out.extend_from_slice(&body);
+    out
+}

@@ -1,0 +1,211 @@
+//! `smki scan PATH...`
+use super::{inputs, IssuerArgs};
+use smki_repo::AtomicFile;
+use smki_scan::{prepare_issuers, report, text, Finding, Verdict};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Dumps: directory trees of .der/.cer/.crt/.pem, PEM bundles, concatenated DER,
+    /// extract CSV (full plus deltas, applied in name order), or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    issuers: IssuerArgs,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write one JSON line per certificate to FILE.
+    #[arg(long, value_name = "FILE")]
+    findings: Option<PathBuf>,
+    /// Write one CSV row per certificate to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Exit 1 when any record's verdict is at or above this level
+    /// (clean < remediable < unverifiable < needs-reissue < unreadable), or never.
+    #[arg(long, value_enum, default_value = "remediable")]
+    fail_on: FailOn,
+    /// Print no summary on stdout (the files still get written).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Remediable,
+    Unverifiable,
+    NeedsReissue,
+    Unreadable,
+    Never,
+}
+
+impl FailOn {
+    pub fn fails(self, v: Verdict) -> bool {
+        let rank = |v: Verdict| match v {
+            Verdict::Clean => 0,
+            Verdict::Remediable => 1,
+            Verdict::Unverifiable => 2,
+            Verdict::NeedsReissue => 3,
+            Verdict::Unreadable => 4,
+        };
+        let threshold = match self {
+            FailOn::Remediable => 1,
+            FailOn::Unverifiable => 2,
+            FailOn::NeedsReissue => 3,
+            FailOn::Unreadable => 4,
+            FailOn::Never => return false,
+        };
+        rank(v) >= threshold
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    for p in &args.paths {
+        if p.as_os_str() != "-" && !p.exists() {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let ex = args.issuers.examiner()?;
+    let started = Instant::now();
+    // First pass: CA certificates in the dump serve as issuers, and unknown issuer keys are
+    // recovered (not possible on stdin, where the main pass does it as it goes).
+    let from_dump = prepare_issuers(
+        &ex,
+        args.paths
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .flat_map(|p| inputs(p)),
+    );
+    let open = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| AtomicFile::create(p).map_err(|e| format!("{}: {e}", p.display())))
+            .transpose()
+    };
+    let mut findings_out = open(&args.findings)?;
+    let mut csv_out = open(&args.csv)?;
+    if let Some(c) = csv_out.as_mut() {
+        writeln!(c, "{}", report::CSV_HEADER).map_err(|e| e.to_string())?;
+    }
+    let mut progress = Progress::new(args.quiet);
+    let records = args.paths.iter().flat_map(|p| inputs(p));
+    let mut failing = 0u64;
+    let summary = smki_scan::scan(
+        &ex,
+        records,
+        threads,
+        |f: &Finding| -> std::io::Result<()> {
+            progress.tick();
+            if args.fail_on.fails(f.verdict) {
+                failing += 1;
+            }
+            if let Some(out) = findings_out.as_mut() {
+                serde_json::to_writer(&mut *out, f)?;
+                out.write_all(b"\n")?;
+            }
+            if let Some(out) = csv_out.as_mut() {
+                writeln!(out, "{}", report::csv_row(f))?;
+            }
+            Ok(())
+        },
+    )
+    .map_err(|e| format!("writing findings: {e}"))?;
+    progress.done();
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate = summary.records as f64 / elapsed.max(1e-9);
+    for (out, path) in [(findings_out, &args.findings), (csv_out, &args.csv)] {
+        if let (Some(out), Some(path)) = (out, path) {
+            out.commit()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    if let Some(path) = &args.json {
+        let mut v = serde_json::to_value(&summary).map_err(|e| e.to_string())?;
+        v["elapsed_seconds"] = elapsed.into();
+        v["threads"] = threads.into();
+        v["records_per_second"] = rate.into();
+        v["issuers_from_dump"] = serde_json::to_value(from_dump).map_err(|e| e.to_string())?;
+        v["issuer_keys"] = ex.issuer_count().into();
+        let bytes = serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?;
+        AtomicFile::write_all_to(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if !args.quiet {
+        print!("{}", text::summary(&summary));
+        println!(
+            "issuer keys: {} ({} CA certificates from the dump, {} recovered from signatures)",
+            ex.issuer_count(),
+            from_dump.anchors,
+            from_dump.recovered
+        );
+        println!(
+            "scanned {} records in {elapsed:.2} s: {rate:.0} records/s on {threads} threads ({:.0} per thread)",
+            summary.records,
+            rate / threads as f64
+        );
+    }
+    Ok(if failing > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Progress on stderr: a live line on a terminal, a plain line every 10 s otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    n: u64,
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (tty && !quiet).then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} records  {per_sec}  {elapsed}",
+                )
+                .expect("template"),
+            );
+            b.enable_steady_tick(Duration::from_millis(200));
+            b
+        });
+        let now = Instant::now();
+        Progress {
+            bar,
+            plain: !tty && !quiet,
+            n: 0,
+            start: now,
+            last: now,
+        }
+    }
+    fn tick(&mut self) {
+        self.n += 1;
+        if let Some(b) = &self.bar {
+            if self.n % 256 == 0 {
+                b.set_position(self.n);
+            }
+        } else if self.plain && self.n % 4096 == 0 && self.last.elapsed() >= Duration::from_secs(10)
+        {
+            self.last = Instant::now();
+            let rate = self.n as f64 / self.start.elapsed().as_secs_f64();
+            eprintln!("smki: {} records scanned ({rate:.0}/s)", self.n);
+        }
+    }
+    fn done(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
