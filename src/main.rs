@@ -23,6 +23,12 @@ enum Command {
     /// Scan repository dumps: summary, breakdowns, root cause, findings (JSONL / CSV).
     /// Exit 0: nothing at or above --fail-on; 1: something is; 2: usage or I/O error.
     Scan(cmd::scan::Args),
+    /// Re-encode the signature of every remediable certificate; copy the rest byte for byte;
+    /// write a hash-chained manifest. The input is never modified.
+    Remediate(cmd::remediate::Args),
+    /// Check a remediation independently: every pair of certificates, the manifest chain.
+    /// Exit 0 only when everything holds.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Scan(a) => cmd::scan::run(a),
+        Command::Remediate(a) => cmd::remediate::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => code,

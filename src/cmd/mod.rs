@@ -1,5 +1,13 @@
+pub mod audit;
 pub mod inspect;
+pub mod remediate;
 pub mod scan;
+
+/// The worker thread count: the option, else all cores.
+pub fn threads(opt: Option<usize>) -> usize {
+    opt.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
 
 use smki_repo::{Error as RecordError, Record};
 use std::path::Path;

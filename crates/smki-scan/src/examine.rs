@@ -254,6 +254,14 @@ impl<B: Backend> Examiner<B> {
         self.registry.read().expect("registry lock").len()
     }
 
+    /// Examines one record as a reader produced it (an error becomes an unreadable finding).
+    pub fn examine_result(&self, record: &Result<Record, smki_repo::Error>) -> Finding {
+        match record {
+            Ok(rec) => self.examine(rec),
+            Err(e) => Finding::unreadable_record(e),
+        }
+    }
+
     /// Examines one record.
     pub fn examine(&self, record: &Record) -> Finding {
         self.examine_der(&record.der, record.locator.clone(), record.meta.clone())
@@ -433,7 +441,7 @@ impl<B: Backend> Examiner<B> {
                 predictions,
             );
         }
-        if let Some(b) = ber.iter().find(|b| b.in_tbs) {
+        if let Some(b) = ber.iter().find(|b| !b.fixed_by_reencoding) {
             let why = format!("the signed tbsCertificate is not DER ({} at byte {}): only a new signature fixes it", b.path, b.offset);
             return (Verdict::NeedsReissue, why, check, predictions);
         }

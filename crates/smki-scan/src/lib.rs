@@ -6,8 +6,11 @@
 //! [`Predictions`].
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod examine;
+pub mod manifest;
 mod predict;
+pub mod remediate;
 pub mod report;
 mod scan;
 mod summary;
@@ -15,5 +18,5 @@ pub mod text;
 
 pub use examine::{Examiner, Finding, FindingDefect, SignatureCheck, Verdict};
 pub use predict::{predict, Prediction, Predictions, RelyingParty};
-pub use scan::{prepare_issuers, scan, IssuersFound, CHUNK};
+pub use scan::{for_each_ordered, prepare_issuers, scan, IssuersFound, CHUNK};
 pub use summary::{Counts, Summary};

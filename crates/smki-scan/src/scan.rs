@@ -9,55 +9,67 @@ use std::sync::mpsc::sync_channel;
 /// long the dump.
 pub const CHUNK: usize = 2048;
 
-/// Scans `records` with `examiner` on a pool of `threads` threads, handing each finding to
-/// `sink` in input order. A reader thread fills chunks while the pool examines the previous
-/// one; at most two chunks wait between them. Returns the summary (root cause computed), or
-/// the first error `sink` returned.
-pub fn scan<B, I, E>(
-    examiner: &Examiner<B>,
-    records: I,
+/// The engine of every pipeline: maps `work` over `items` on a pool of `threads` threads and
+/// hands each item with its result to `sink` in input order. A reader thread fills chunks
+/// of [`CHUNK`] items while the pool works on the previous one; at most two chunks wait
+/// between them, so memory stays flat however many items there are. Stops at the first
+/// error `sink` returns.
+pub fn for_each_ordered<T, R, E>(
+    items: impl Iterator<Item = T> + Send,
     threads: usize,
-    mut sink: impl FnMut(&Finding) -> Result<(), E>,
-) -> Result<Summary, E>
+    work: impl Fn(&T) -> R + Sync,
+    mut sink: impl FnMut(T, R) -> Result<(), E>,
+) -> Result<(), E>
 where
-    B: Backend,
-    I: Iterator<Item = Result<Record, RecordError>> + Send,
-    E: Send,
+    T: Send + Sync,
+    R: Send,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .expect("thread pool");
-    let mut summary = Summary::default();
-    let result = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<Vec<Result<Record, RecordError>>>(2);
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<T>>(2);
         scope.spawn(move || {
-            let mut records = records;
+            let mut items = items;
             loop {
-                let chunk: Vec<_> = records.by_ref().take(CHUNK).collect();
+                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
                 if chunk.is_empty() || tx.send(chunk).is_err() {
                     break;
                 }
             }
         });
         for chunk in rx {
-            let findings: Vec<Finding> = pool.install(|| {
-                chunk
-                    .par_iter()
-                    .map(|r| match r {
-                        Ok(rec) => examiner.examine(rec),
-                        Err(e) => Finding::unreadable_record(e),
-                    })
-                    .collect()
-            });
-            for f in &findings {
-                summary.add(f);
-                sink(f)?;
+            let results: Vec<R> = pool.install(|| chunk.par_iter().map(&work).collect());
+            for (item, result) in chunk.into_iter().zip(results) {
+                sink(item, result)?;
             }
         }
         Ok(())
-    });
-    result?;
+    })
+}
+
+/// Scans `records` with `examiner` on `threads` threads, handing each finding to `sink` in
+/// input order. Returns the summary (root cause computed), or the first error of `sink`.
+pub fn scan<B, E>(
+    examiner: &Examiner<B>,
+    records: impl Iterator<Item = Result<Record, RecordError>> + Send,
+    threads: usize,
+    mut sink: impl FnMut(&Finding) -> Result<(), E>,
+) -> Result<Summary, E>
+where
+    B: Backend,
+{
+    let mut summary = Summary::default();
+    for_each_ordered(
+        records,
+        threads,
+        |r| examiner.examine_result(r),
+        |_, f: Finding| {
+            summary.add(&f);
+            sink(&f)
+        },
+    )?;
     summary.finish();
     Ok(summary)
 }

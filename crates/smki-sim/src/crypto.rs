@@ -113,15 +113,21 @@ impl KeyPair {
     }
 }
 
+/// Does the fixed-width 32-octet encoding of `v` carry a redundant leading 0x00, i.e.
+/// v < 2^247? (For 2^247 <= v < 2^248 the leading 0x00 is the pad DER requires.)
+pub fn has_redundant_zero(v: &[u8; 32]) -> bool {
+    v[0] == 0 && v[1] & 0x80 == 0
+}
+
 /// The 2018 faulty signer's acceptance rule: a candidate whose fixed-width encoding
-/// carries a redundant leading zero, i.e. r < 2^248 or s < 2^248, or n - s < 2^248 (then
+/// carries a redundant leading zero, i.e. r < 2^247 or s < 2^247, or n - s < 2^247 (then
 /// the high-s twin n - s, an equally valid signature, is used).
 pub fn faulty_accept(r: &[u8; 32], s: &[u8; 32]) -> Option<([u8; 32], [u8; 32])> {
-    if r[0] == 0 || s[0] == 0 {
+    if has_redundant_zero(r) || has_redundant_zero(s) {
         return Some((*r, *s));
     }
     let twin = negate_mod_n(s);
-    if twin[0] == 0 {
+    if has_redundant_zero(&twin) {
         return Some((*r, twin));
     }
     None
@@ -317,7 +323,7 @@ mod tests {
             faulty_accept(r, s)
         });
         let (r2, s2) = walked.unwrap();
-        assert!(r2[0] == 0 || s2[0] == 0);
+        assert!(has_redundant_zero(&r2) || has_redundant_zero(&s2));
         assert!(
             verify(&key, &digest, &r2, &s2),
             "walked signature verifies after {n} candidates"

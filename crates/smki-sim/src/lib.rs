@@ -13,12 +13,13 @@
 //! * **Reproducible**: everything derives from (seed, index): seeded keys, RFC 6979
 //!   signatures. Chunking and thread count never change a byte.
 //! * **The 2018 defect**: the faulty CAs (`Z1`, `E357`, `E358`) sign with the faulty
-//!   signer inside the defect window. The real signer only wrote a leading zero when r or s
-//!   happened to be below 2^248 (about 1 signature in 128); the simulator reproduces the
+//!   signer inside the defect window. The real signer only wrote a redundant leading zero
+//!   when r or s happened to be below 2^247 (about 1 signature in 256; from 2^247 to 2^248
+//!   the 0x00 is the pad DER requires); the simulator reproduces the
 //!   incident's *rate*, not that probability: exactly `round(defect_rate x count)`
 //!   certificates, spread evenly over those issued by a faulty CA inside the window, are
-//!   signed with a nonce walked forward from the RFC 6979 one (k, k+1, ...) until r < 2^248,
-//!   s < 2^248 or n - s < 2^248 (then the high-s twin n - s is used: an equally valid
+//!   signed with a nonce walked forward from the RFC 6979 one (k, k+1, ...) until r < 2^247,
+//!   s < 2^247 or n - s < 2^247 (then the high-s twin n - s is used: an equally valid
 //!   signature), and written fixed-width. The other certificates of those CAs are written
 //!   canonically.
 //! * **Injection** (`--inject NAME=RATE`, fraction of all certificates, one per certificate):

@@ -17,7 +17,39 @@ pub trait Backend: Send + Sync {
     /// ECDSA verify of (r, s) (32-octet big-endian each, any value: out-of-range -> false)
     /// over a SHA-256 `digest`, under `key`.
     fn verify(&self, key: &Self::Key, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool;
+
+    /// Verifies a batch: `out[i]` is [`Backend::verify`] of `items[i]`. A faster backend
+    /// shares work across the batch (the fast backend does one scalar inversion for all the
+    /// 1/s); the default loops over [`Backend::verify`]. Items may use different keys.
+    /// Collect some tens of signatures (e.g. 64) per call.
+    ///
+    /// # Panics
+    /// When `items` and `out` differ in length.
+    fn verify_batch(&self, items: &[BatchItem<'_, Self::Key>], out: &mut [bool]) {
+        assert_eq!(items.len(), out.len(), "verify_batch: lengths differ");
+        for (it, o) in items.iter().zip(out.iter_mut()) {
+            *o = self.verify(it.key, &it.digest, &it.r, &it.s);
+        }
+    }
 }
+
+/// One signature for [`Backend::verify_batch`]: (r, s) over a SHA-256 `digest` under `key`
+/// (the issuer's prepared state, e.g. `registry.get(id).prepared`).
+#[derive(Debug)]
+pub struct BatchItem<'a, K> {
+    pub key: &'a K,
+    pub digest: [u8; 32],
+    pub r: [u8; 32],
+    pub s: [u8; 32],
+}
+
+// Manual impls: no `K: Clone` / `K: Copy` bound needed (the key is borrowed).
+impl<K> Clone for BatchItem<'_, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for BatchItem<'_, K> {}
 
 /// The reference backend: RustCrypto `p256` 0.13 `VerifyingKey::verify_prehash`.
 ///

@@ -12,8 +12,10 @@ pub struct CertBer {
     pub offset: usize,
     pub kind: BerIssueKind,
     pub detail: String,
-    /// Inside the signed tbsCertificate (only a reissue fixes it) or outside (re-encoding does).
-    pub in_tbs: bool,
+    /// In the outer Certificate header or the signatureValue, which remediation rewrites;
+    /// false inside tbsCertificate (signed: only a reissue fixes it) or signatureAlgorithm
+    /// (which remediation never touches).
+    pub fixed_by_reencoding: bool,
 }
 
 /// The strict DER walk of the whole record, with certificate paths. The signatureValue's
@@ -28,13 +30,13 @@ pub fn ber_issues(view: &CertView<'_>) -> Vec<CertBer> {
             if path == "signatureValue" && i.kind == BerIssueKind::BitStringPadding {
                 return None;
             }
-            let in_tbs = i.path.get(1).is_some_and(|s| s.index == 0);
+            let fixed_by_reencoding = i.path.get(1).is_none_or(|s| s.index == 2);
             Some(CertBer {
                 path,
                 offset: i.offset,
                 kind: i.kind,
                 detail: i.detail,
-                in_tbs,
+                fixed_by_reencoding,
             })
         })
         .collect()

@@ -1,0 +1,440 @@
+//! The audit: given the original dump, the remediated dump and the manifest, check every
+//! certificate independently of the remediation run.
+//!
+//! For every record: an unchanged one is byte-identical and was not remediable; a changed
+//! one keeps tbsCertificate and signatureAlgorithm byte-identical and (r, s) equal, now
+//! encodes them canonically, verifies under the issuer key, and matches its manifest entry.
+//! Nothing is added, dropped or duplicated; the manifest chain is intact and agrees with
+//! both dumps.
+use crate::manifest::{read_manifest, Entry};
+use crate::{for_each_ordered, Examiner, Verdict};
+use serde::Serialize;
+use smki_repo::{Error as RecordError, Locator, Record};
+use smki_verify::{sha256, Backend};
+use smki_x509::CertView;
+use std::collections::BTreeMap;
+use std::collections::VecDeque;
+
+/// One thing that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditFailure {
+    /// A stable code: TBS_CHANGED, SIG_ALG_CHANGED, RS_CHANGED, NOT_CANONICAL, NOT_VALID,
+    /// UNAFFECTED_CHANGED, NOT_REMEDIATED, NOT_IN_MANIFEST, MANIFEST_MISMATCH, MANIFEST_EXTRA,
+    /// LEFT_ALONE_UNLISTED, DROPPED, ADDED, DUPLICATED, MANIFEST_CHAIN, UNREADABLE.
+    pub code: &'static str,
+    /// Index of the record in the original dump, where one applies.
+    pub index: Option<u64>,
+    pub locator: Option<Locator>,
+    pub detail: String,
+}
+
+/// The audit report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditReport {
+    pub original_records: u64,
+    pub remediated_records: u64,
+    pub unchanged: u64,
+    pub changed: u64,
+    /// Records not clean and left alone (listed in the manifest).
+    pub left_alone: u64,
+    pub manifest_entries: u64,
+    pub failures: Vec<AuditFailure>,
+    /// Failures per code.
+    pub failure_counts: BTreeMap<String, u64>,
+}
+
+impl AuditReport {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+    fn fail(&mut self, f: AuditFailure) {
+        *self.failure_counts.entry(f.code.to_string()).or_default() += 1;
+        self.failures.push(f);
+    }
+}
+
+type Item = Result<Record, RecordError>;
+
+/// What identifies a record across remediation: the hash of its tbsCertificate (untouched
+/// by remediation), or of its bytes when it does not split, or its reader error.
+fn identity(r: &Item) -> [u8; 32] {
+    match r {
+        Ok(rec) => match CertView::split(&rec.der) {
+            Ok(v) => sha256(v.tbs_bytes()),
+            Err(_) => sha256(&rec.der),
+        },
+        Err(e) => sha256(format!("{:?}", e.kind).as_bytes()),
+    }
+}
+
+/// One aligned position: the original record (with its index) and the remediated one.
+enum Pair {
+    Both(u64, Item, Item),
+    Dropped(u64, Item),
+    Added(Item, &'static str),
+}
+
+/// Aligns two streams by identity, looking one record ahead on each side to tell an
+/// added, dropped or duplicated record from a changed one.
+struct Align<A, B> {
+    a: A,
+    b: B,
+    qa: VecDeque<(Item, [u8; 32])>,
+    qb: VecDeque<(Item, [u8; 32])>,
+    index: u64,
+    last_b: Option<[u8; 32]>,
+}
+
+fn fill(q: &mut VecDeque<(Item, [u8; 32])>, it: &mut impl Iterator<Item = Item>) {
+    while q.len() < 2 {
+        match it.next() {
+            Some(x) => {
+                let k = identity(&x);
+                q.push_back((x, k));
+            }
+            None => break,
+        }
+    }
+}
+
+impl<A: Iterator<Item = Item>, B: Iterator<Item = Item>> Iterator for Align<A, B> {
+    type Item = Pair;
+    fn next(&mut self) -> Option<Pair> {
+        fill(&mut self.qa, &mut self.a);
+        fill(&mut self.qb, &mut self.b);
+        let ka = self.qa.front().map(|x| x.1);
+        let kb = self.qb.front().map(|x| x.1);
+        let both = |s: &mut Self| {
+            let (x, _) = s.qa.pop_front()?;
+            let (y, ky) = s.qb.pop_front()?;
+            s.last_b = Some(ky);
+            s.index += 1;
+            Some(Pair::Both(s.index - 1, x, y))
+        };
+        match (ka, kb) {
+            (None, None) => None,
+            (Some(_), None) => {
+                self.index += 1;
+                Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?.0))
+            }
+            (None, Some(kb)) => {
+                let code = if self.last_b == Some(kb) {
+                    "DUPLICATED"
+                } else {
+                    "ADDED"
+                };
+                self.last_b = Some(kb);
+                Some(Pair::Added(self.qb.pop_front()?.0, code))
+            }
+            (Some(ka), Some(kb)) if ka == kb => both(self),
+            (Some(ka), Some(kb)) => {
+                if self.last_b == Some(kb) {
+                    return Some(Pair::Added(self.qb.pop_front()?.0, "DUPLICATED"));
+                }
+                if self.qb.get(1).map(|x| x.1) == Some(ka) {
+                    self.last_b = Some(kb);
+                    return Some(Pair::Added(self.qb.pop_front()?.0, "ADDED"));
+                }
+                if self.qa.get(1).map(|x| x.1) == Some(kb) {
+                    self.index += 1;
+                    return Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?.0));
+                }
+                both(self) // the same place, different content: checked below
+            }
+        }
+    }
+}
+
+/// The verdict of the checks on one aligned pair.
+type PairResult = (Vec<AuditFailure>, Kind);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Unchanged,
+    Changed,
+    LeftAlone,
+    Other,
+}
+
+/// Audits `remediated` against `original` with `manifest` (the manifest's text).
+pub fn audit<B: Backend>(
+    ex: &Examiner<B>,
+    original: impl Iterator<Item = Item> + Send,
+    remediated: impl Iterator<Item = Item> + Send,
+    manifest: &str,
+    threads: usize,
+) -> AuditReport {
+    let mut report = AuditReport::default();
+    let check = read_manifest(manifest);
+    for (line, problem) in &check.problems {
+        report.fail(AuditFailure {
+            code: "MANIFEST_CHAIN",
+            index: None,
+            locator: None,
+            detail: format!("manifest line {line}: {problem}"),
+        });
+    }
+    report.manifest_entries = check.entries.len() as u64;
+    let entries: BTreeMap<u64, Entry> = check
+        .entries
+        .into_iter()
+        .filter_map(|e| Some((e.index()?, e)))
+        .collect();
+    let pairs = Align {
+        a: original,
+        b: remediated,
+        qa: VecDeque::new(),
+        qb: VecDeque::new(),
+        index: 0,
+        last_b: None,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let _ = for_each_ordered(
+        pairs,
+        threads,
+        |p| check_pair(ex, p, &entries),
+        |p, (failures, kind): PairResult| -> Result<(), ()> {
+            match &p {
+                Pair::Both(i, ..) => {
+                    report.original_records += 1;
+                    report.remediated_records += 1;
+                    seen.insert(*i);
+                }
+                Pair::Dropped(i, _) => {
+                    report.original_records += 1;
+                    seen.insert(*i);
+                }
+                Pair::Added(..) => report.remediated_records += 1,
+            }
+            match kind {
+                Kind::Unchanged => report.unchanged += 1,
+                Kind::Changed => report.changed += 1,
+                Kind::LeftAlone => report.left_alone += 1,
+                Kind::Other => {}
+            }
+            for f in failures {
+                report.fail(f);
+            }
+            Ok(())
+        },
+    );
+    for (i, e) in &entries {
+        if !seen.contains(i) {
+            report.fail(AuditFailure {
+                code: "MANIFEST_EXTRA",
+                index: Some(*i),
+                locator: None,
+                detail: format!(
+                    "the manifest lists record {i}, which the original dump does not have: {e:?}"
+                ),
+            });
+        }
+    }
+    if let Some((records, _, _)) = check.end {
+        if records != report.original_records {
+            report.fail(AuditFailure {
+                code: "MANIFEST_MISMATCH",
+                index: None,
+                locator: None,
+                detail: format!(
+                    "the manifest counts {records} records, the original dump has {}",
+                    report.original_records
+                ),
+            });
+        }
+    }
+    report
+}
+
+fn check_pair<B: Backend>(
+    ex: &Examiner<B>,
+    p: &Pair,
+    entries: &BTreeMap<u64, Entry>,
+) -> PairResult {
+    let mut out = Vec::new();
+    let (i, x, y) = match p {
+        Pair::Dropped(i, x) => {
+            let f = ex.examine_result(x);
+            out.push(AuditFailure {
+                code: "DROPPED",
+                index: Some(*i),
+                locator: Some(f.locator),
+                detail: "the record is missing from the remediated dump".into(),
+            });
+            return (out, Kind::Other);
+        }
+        Pair::Added(y, code) => {
+            let loc = match y {
+                Ok(r) => r.locator.clone(),
+                Err(e) => e.locator.clone(),
+            };
+            let detail = if *code == "DUPLICATED" {
+                "the remediated dump repeats the record before it"
+            } else {
+                "the remediated dump has a record the original does not"
+            };
+            out.push(AuditFailure {
+                code,
+                index: None,
+                locator: Some(loc),
+                detail: detail.into(),
+            });
+            return (out, Kind::Other);
+        }
+        Pair::Both(i, x, y) => (*i, x, y),
+    };
+    let orig = ex.examine_result(x);
+    let loc = Some(orig.locator.clone());
+    let mut fail = |code: &'static str, detail: String| {
+        out.push(AuditFailure {
+            code,
+            index: Some(i),
+            locator: loc.clone(),
+            detail,
+        })
+    };
+    let entry = entries.get(&i);
+    let (xd, yd) = match (x, y) {
+        (Ok(x), Ok(y)) => (&x.der, &y.der),
+        (Err(_), Err(_)) => {
+            if !matches!(entry, Some(Entry::LeftAlone { .. })) {
+                fail(
+                    "LEFT_ALONE_UNLISTED",
+                    "unreadable record not listed as left alone in the manifest".into(),
+                );
+            }
+            return (out, Kind::LeftAlone);
+        }
+        _ => {
+            fail(
+                "UNREADABLE",
+                "the record is readable in one dump and not in the other".into(),
+            );
+            return (out, Kind::Other);
+        }
+    };
+    if xd == yd {
+        let kind = match orig.verdict {
+            Verdict::Clean => Kind::Unchanged,
+            Verdict::Remediable => {
+                let listed = matches!(entry, Some(Entry::LeftAlone { .. }));
+                if !listed {
+                    fail(
+                        "NOT_REMEDIATED",
+                        format!(
+                            "remediable ({}) but unchanged and not listed as left alone",
+                            orig.codes().join(", ")
+                        ),
+                    );
+                }
+                Kind::LeftAlone
+            }
+            v => {
+                if !matches!(entry, Some(Entry::LeftAlone { verdict, .. }) if verdict == v.as_str())
+                {
+                    fail("LEFT_ALONE_UNLISTED", format!("{} record not listed as left alone (with that verdict) in the manifest", v.as_str()));
+                }
+                Kind::LeftAlone
+            }
+        };
+        if matches!(entry, Some(Entry::Changed { .. })) {
+            fail(
+                "MANIFEST_MISMATCH",
+                "the manifest says changed, but the record is byte-identical".into(),
+            );
+        }
+        return (out, kind);
+    }
+    // Changed: everything but the signature encoding must be the same.
+    let (Ok(vx), Ok(vy)) = (CertView::split(xd), CertView::split(yd)) else {
+        fail("UNREADABLE", "a changed record does not split into tbsCertificate / signatureAlgorithm / signatureValue".into());
+        return (out, Kind::Other);
+    };
+    if vx.tbs_bytes() != vy.tbs_bytes() {
+        fail("TBS_CHANGED", "tbsCertificate is not byte-identical".into());
+    }
+    if vx.signature_algorithm_bytes() != vy.signature_algorithm_bytes() {
+        fail(
+            "SIG_ALG_CHANGED",
+            "signatureAlgorithm is not byte-identical".into(),
+        );
+    }
+    let (sx, sy) = (vx.analyse_signature(), vy.analyse_signature());
+    if sx.r != sy.r || sx.s != sy.s {
+        fail(
+            "RS_CHANGED",
+            "(r, s) differ: a different signature was put in".into(),
+        );
+    }
+    if !sy.is_canonical() {
+        let codes: Vec<&str> = sy.defects.iter().map(|d| d.code.as_str()).collect();
+        fail(
+            "NOT_CANONICAL",
+            format!(
+                "the new signatureValue is not canonical DER ({})",
+                codes.join(", ")
+            ),
+        );
+    }
+    let new = ex.examine_der(yd, orig.locator.clone(), None);
+    if new.verdict != Verdict::Clean {
+        fail(
+            "NOT_VALID",
+            format!(
+                "the remediated certificate is {}: {}",
+                new.verdict.as_str(),
+                new.reason
+            ),
+        );
+    }
+    match orig.verdict {
+        Verdict::Remediable => {}
+        Verdict::Clean => fail(
+            "UNAFFECTED_CHANGED",
+            "a clean certificate was changed".into(),
+        ),
+        v => fail(
+            "UNAFFECTED_CHANGED",
+            format!(
+                "a {} certificate was changed; only remediable ones may be",
+                v.as_str()
+            ),
+        ),
+    }
+    match entry {
+        Some(Entry::Changed {
+            old_sha256,
+            new_sha256,
+            r,
+            s,
+            defects_fixed,
+            ..
+        }) => {
+            let mut mismatches = Vec::new();
+            if *old_sha256 != orig.sha256 {
+                mismatches.push("old_sha256");
+            }
+            if *new_sha256 != new.sha256 {
+                mismatches.push("new_sha256");
+            }
+            if Some(r) != orig.r.as_ref() || Some(s) != orig.s.as_ref() {
+                mismatches.push("r/s");
+            }
+            let codes: Vec<String> = orig.codes().into_iter().map(String::from).collect();
+            if *defects_fixed != codes {
+                mismatches.push("defects_fixed");
+            }
+            if !mismatches.is_empty() {
+                fail(
+                    "MANIFEST_MISMATCH",
+                    format!("manifest entry disagrees on {}", mismatches.join(", ")),
+                );
+            }
+        }
+        _ => fail(
+            "NOT_IN_MANIFEST",
+            "changed, but the manifest has no changed entry for it".into(),
+        ),
+    }
+    (out, Kind::Changed)
+}

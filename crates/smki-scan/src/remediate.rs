@@ -1,0 +1,168 @@
+//! Remediation: re-encode the signatureValue of every remediable certificate as canonical
+//! DER of the same (r, s), check the result again, copy everything else byte for byte.
+use crate::manifest::{Entry, ManifestWriter};
+use crate::{for_each_ordered, Examiner, Finding, Verdict};
+use serde::Serialize;
+use smki_repo::{Error as RecordError, Record, Writer};
+use smki_verify::Backend;
+use smki_x509::CertView;
+use std::io::{self, Write};
+
+/// What happens to one record.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Clean: copied byte for byte.
+    Unchanged,
+    /// Remediable: replaced by these bytes (verified clean).
+    Changed { der: Vec<u8>, new_sha256: String },
+    /// Not clean, and not fixable by re-encoding: copied byte for byte and listed.
+    LeftAlone { reason: String },
+}
+
+/// One record's remediation: the finding on the original, and the action.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub finding: Finding,
+    pub action: Action,
+}
+
+/// Remediates one record (pure: nothing is written).
+///
+/// A remediable certificate gets `CertView::reencoded` — tbsCertificate and
+/// signatureAlgorithm copied byte for byte, the signatureValue canonical DER of the (r, s)
+/// read leniently — and the new bytes are examined again: they must be clean, with the same
+/// (r, s), or the record is left alone and the reason says why.
+pub fn remediate_record<B: Backend>(
+    ex: &Examiner<B>,
+    record: &Result<Record, RecordError>,
+) -> Outcome {
+    let finding = ex.examine_result(record);
+    let action = match (finding.verdict, record) {
+        (Verdict::Clean, _) => Action::Unchanged,
+        (Verdict::Remediable, Ok(rec)) => reencode(ex, rec, &finding),
+        _ => Action::LeftAlone {
+            reason: finding.reason.clone(),
+        },
+    };
+    Outcome { finding, action }
+}
+
+fn reencode<B: Backend>(ex: &Examiner<B>, rec: &Record, before: &Finding) -> Action {
+    let fail = |why: String| Action::LeftAlone {
+        reason: format!("remediable, but re-encoding failed: {why}"),
+    };
+    let Ok(view) = CertView::split(&rec.der) else {
+        return fail("the record no longer splits".into());
+    };
+    let Some((r, s)) = view.analyse_signature().rs() else {
+        return fail("(r, s) unreadable".into());
+    };
+    let der = view.reencoded(&r, &s);
+    let after = ex.examine_der(&der, rec.locator.clone(), rec.meta.clone());
+    if after.verdict != Verdict::Clean {
+        return fail(format!(
+            "the re-encoded certificate is {}: {}",
+            after.verdict.as_str(),
+            after.reason
+        ));
+    }
+    if after.r != before.r || after.s != before.s {
+        return fail("(r, s) changed".into());
+    }
+    Action::Changed {
+        der,
+        new_sha256: after.sha256,
+    }
+}
+
+/// Counts of a remediation run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RemediationSummary {
+    pub records: u64,
+    pub unchanged: u64,
+    pub changed: u64,
+    /// Records left alone, by verdict.
+    pub left_alone: std::collections::BTreeMap<String, u64>,
+    /// Remediable records whose re-encoding did not come out clean (left alone too).
+    pub failed: u64,
+    /// Records the reader could not produce; they cannot be copied.
+    pub not_copied: u64,
+}
+
+/// Remediates `records` in order on `threads` threads: writes every record to `out` (the
+/// re-encoded bytes for the changed ones, the original bytes otherwise) and the manifest.
+pub fn remediate<B: Backend, W: Write>(
+    ex: &Examiner<B>,
+    records: impl Iterator<Item = Result<Record, RecordError>> + Send,
+    threads: usize,
+    out: &mut Writer,
+    manifest: &mut ManifestWriter<W>,
+) -> io::Result<RemediationSummary> {
+    let mut sum = RemediationSummary::default();
+    let mut index = 0u64;
+    for_each_ordered(
+        records,
+        threads,
+        |r| remediate_record(ex, r),
+        |record, outcome: Outcome| -> io::Result<()> {
+            sum.records += 1;
+            let f = &outcome.finding;
+            match (&outcome.action, record) {
+                (Action::Unchanged, Ok(rec)) => {
+                    out.write(&rec)?;
+                    sum.unchanged += 1;
+                }
+                (Action::Changed { der, new_sha256 }, Ok(rec)) => {
+                    let codes = f.codes().into_iter().map(String::from).collect();
+                    out.write(&Record {
+                        der: der.clone(),
+                        ..rec
+                    })?;
+                    manifest.push(Entry::Changed {
+                        index,
+                        locator: f.locator.clone(),
+                        serial: f.serial.clone(),
+                        issuer_key_id: f.issuer_key_id.clone(),
+                        eui64: f.eui64.clone(),
+                        old_sha256: f.sha256.clone(),
+                        new_sha256: new_sha256.clone(),
+                        defects_fixed: codes,
+                        r: f.r.clone().unwrap_or_default(),
+                        s: f.s.clone().unwrap_or_default(),
+                        prev: String::new(),
+                    })?;
+                    sum.changed += 1;
+                }
+                (action, record) => {
+                    let reason = match action {
+                        Action::LeftAlone { reason } => reason.clone(),
+                        _ => f.reason.clone(),
+                    };
+                    if reason.starts_with("remediable, but") {
+                        sum.failed += 1;
+                    }
+                    match record {
+                        Ok(rec) => {
+                            out.write(&rec)?;
+                        }
+                        Err(_) => sum.not_copied += 1,
+                    }
+                    *sum.left_alone
+                        .entry(f.verdict.as_str().to_string())
+                        .or_default() += 1;
+                    manifest.push(Entry::LeftAlone {
+                        index,
+                        locator: f.locator.clone(),
+                        sha256: f.sha256.clone(),
+                        verdict: f.verdict.as_str().to_string(),
+                        reason,
+                        prev: String::new(),
+                    })?;
+                }
+            }
+            index += 1;
+            Ok(())
+        },
+    )?;
+    Ok(sum)
+}

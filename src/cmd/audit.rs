@@ -1,0 +1,107 @@
+//! `smki audit --original INPUT --remediated OUTPUT --manifest MANIFEST`
+use super::{inputs, threads, IssuerArgs};
+use smki_repo::AtomicFile;
+use smki_scan::audit::{audit, AuditReport};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The dump before remediation.
+    #[arg(long, value_name = "INPUT")]
+    original: PathBuf,
+    /// The dump after remediation.
+    #[arg(long, value_name = "OUTPUT")]
+    remediated: PathBuf,
+    /// The manifest written by `smki remediate`.
+    #[arg(long, value_name = "MANIFEST")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    issuers: IssuerArgs,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Print nothing on stdout.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Exit 0 when everything holds, 1 when anything fails (each failure named), 2 on I/O errors.
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    for p in [&args.original, &args.remediated, &args.manifest] {
+        if !p.exists() {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    let manifest = std::fs::read_to_string(&args.manifest)
+        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    let threads = threads(args.threads);
+    let ex = args.issuers.examiner()?;
+    let started = Instant::now();
+    smki_scan::prepare_issuers(&ex, inputs(&args.original));
+    let report = audit(
+        &ex,
+        inputs(&args.original),
+        inputs(&args.remediated),
+        &manifest,
+        threads,
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.json {
+        let mut v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+        v["passed"] = report.passed().into();
+        v["elapsed_seconds"] = elapsed.into();
+        AtomicFile::write_all_to(
+            path,
+            &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if !args.quiet {
+        print!("{}", text(&report));
+        println!(
+            "audited {} records in {elapsed:.2} s: {:.0} records/s on {threads} threads",
+            report.original_records,
+            report.original_records as f64 / elapsed.max(1e-9)
+        );
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn text(r: &AuditReport) -> String {
+    let mut o = format!(
+        "original records {}, remediated records {}, manifest entries {}\n  unchanged {}  changed and verified {}  left alone {}\n",
+        r.original_records, r.remediated_records, r.manifest_entries, r.unchanged, r.changed, r.left_alone
+    );
+    if r.passed() {
+        o.push_str("AUDIT PASSED: every check holds\n");
+    } else {
+        o.push_str(&format!("AUDIT FAILED: {} failures\n", r.failures.len()));
+        for (code, n) in &r.failure_counts {
+            o.push_str(&format!("  {code:<20} {n}\n"));
+        }
+        for f in r.failures.iter().take(50) {
+            let at = match (&f.locator, f.index) {
+                (Some(l), _) => l.to_string(),
+                (None, Some(i)) => format!("record {i}"),
+                _ => "manifest".into(),
+            };
+            o.push_str(&format!("  {} {at}: {}\n", f.code, f.detail));
+        }
+        if r.failures.len() > 50 {
+            o.push_str(&format!(
+                "  ... and {} more (see --json)\n",
+                r.failures.len() - 50
+            ));
+        }
+    }
+    o
+}

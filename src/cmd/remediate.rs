@@ -1,0 +1,175 @@
+//! `smki remediate INPUT --out OUTPUT --manifest MANIFEST`
+use super::{inputs, threads, IssuerArgs};
+use smki_repo::{AtomicFile, OutputFormat, Writer};
+use smki_scan::manifest::ManifestWriter;
+use smki_scan::remediate::{remediate, RemediationSummary};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The dump to remediate (never modified).
+    #[arg(value_name = "INPUT")]
+    input: PathBuf,
+    /// Where the remediated dump goes (a directory for trees, else a file).
+    #[arg(long, value_name = "OUTPUT")]
+    out: PathBuf,
+    /// The manifest to write (JSONL, hash-chained).
+    #[arg(long, value_name = "MANIFEST")]
+    manifest: PathBuf,
+    /// Output format (default: the input's): der-tree, pem-tree, pem, der, extract.
+    #[arg(long)]
+    format: Option<OutputFormat>,
+    #[command(flatten)]
+    issuers: IssuerArgs,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Print nothing on stdout.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// The format of a dump, from its content: a directory is a DER or PEM tree (by its first
+/// certificate file) or an extract (CSV files); a file is detected by its first bytes.
+pub fn input_format(path: &Path) -> Result<OutputFormat, String> {
+    if path.is_dir() {
+        let first = smki_repo::read_dir_tree(path).flatten().next();
+        return Ok(match first {
+            Some(f) if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("pem")) => {
+                OutputFormat::PemTree
+            }
+            Some(_) => OutputFormat::DerTree,
+            None => OutputFormat::Extract,
+        });
+    }
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match smki_repo::detect(&head[..n]) {
+        Some(smki_repo::Format::Der) => Ok(OutputFormat::Der),
+        Some(smki_repo::Format::Pem) => Ok(OutputFormat::Pem),
+        Some(smki_repo::Format::Extract) => Ok(OutputFormat::Extract),
+        _ => Err(format!(
+            "{}: not a DER, PEM or extract dump",
+            path.display()
+        )),
+    }
+}
+
+/// Refuses an output that is the input, or inside it, or contains it.
+pub fn refuse_overlap(input: &Path, output: &Path, what: &str) -> Result<(), String> {
+    let canon = |p: &Path| -> PathBuf {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            let parent = p
+                .parent()
+                .filter(|x| !x.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::canonicalize(parent)
+                .unwrap_or(parent.to_path_buf())
+                .join(p.file_name().unwrap_or_default())
+        })
+    };
+    let (i, o) = (canon(input), canon(output));
+    if i == o || o.starts_with(&i) || (input.is_dir() && i.starts_with(&o)) {
+        return Err(format!(
+            "{what} {} overlaps the input {}: refused (the input is never modified)",
+            output.display(),
+            input.display()
+        ));
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    if !args.input.exists() {
+        return Err(format!(
+            "{}: no such file or directory",
+            args.input.display()
+        ));
+    }
+    refuse_overlap(&args.input, &args.out, "--out")?;
+    refuse_overlap(&args.input, &args.manifest, "--manifest")?;
+    let format = match args.format {
+        Some(f) => f,
+        None => input_format(&args.input)?,
+    };
+    let threads = threads(args.threads);
+    let ex = args.issuers.examiner()?;
+    let started = Instant::now();
+    smki_scan::prepare_issuers(&ex, inputs(&args.input));
+    let mut out =
+        Writer::create(format, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    if format.is_tree() && args.input.is_dir() {
+        out = out.with_input_root(&args.input);
+    }
+    let manifest_file = AtomicFile::create(&args.manifest)
+        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    let mut manifest = ManifestWriter::new(manifest_file);
+    let sum = remediate(&ex, inputs(&args.input), threads, &mut out, &mut manifest)
+        .map_err(|e| format!("remediating: {e}"))?;
+    out.finish()
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let mut file = manifest
+        .finish(sum.records)
+        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    file.flush().map_err(|e| e.to_string())?;
+    file.commit()
+        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.json {
+        let mut v = serde_json::to_value(&sum).map_err(|e| e.to_string())?;
+        v["elapsed_seconds"] = elapsed.into();
+        v["threads"] = threads.into();
+        AtomicFile::write_all_to(
+            path,
+            &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if !args.quiet {
+        print!("{}", text(&sum));
+        println!(
+            "remediated {} records in {elapsed:.2} s: {:.0} records/s on {threads} threads; output {} ({}), manifest {}",
+            sum.records,
+            sum.records as f64 / elapsed.max(1e-9),
+            args.out.display(),
+            format,
+            args.manifest.display()
+        );
+    }
+    Ok(if sum.failed > 0 || sum.not_copied > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn text(s: &RemediationSummary) -> String {
+    let mut o = format!(
+        "records: {}\n  unchanged (clean)      {:>10}\n  changed (re-encoded)   {:>10}\n",
+        s.records, s.unchanged, s.changed
+    );
+    for (v, n) in &s.left_alone {
+        o.push_str(&format!("  left alone: {v:<11}{n:>10}\n"));
+    }
+    if s.failed > 0 {
+        o.push_str(&format!(
+            "  remediable but re-encoding did not verify: {} (left alone)\n",
+            s.failed
+        ));
+    }
+    if s.not_copied > 0 {
+        o.push_str(&format!(
+            "  unreadable records that could not be copied: {}\n",
+            s.not_copied
+        ));
+    }
+    o
+}
