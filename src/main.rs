@@ -10,13 +10,19 @@ mod cmd;
 /// for ECDSA signature-encoding defects, verify every signature.
 #[derive(Parser)]
 #[command(name = "smki", version, about, long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
+    /// The whole job on a simulated repository: simulate (100k certificates, the 2018 defect
+    /// at 4%), scan, remediate, audit, rescan; prints each stage's summary and time.
+    Demo(cmd::demo::Args),
+    /// Simulate an SMKI repository (root, issuing CA, device CAs, organisations, devices)
+    /// with the 2018 defect, in any dump format, with ground truth.
+    Simulate(cmd::simulate::Args),
     /// Report on each certificate: profile, defects with offsets, verification, verdict,
     /// relying-party predictions.
     Inspect(cmd::inspect::Args),
@@ -33,17 +39,23 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Inspect(a) => cmd::inspect::run(a),
-        Command::Scan(a) => cmd::scan::run(a),
-        Command::Remediate(a) => cmd::remediate::run(a),
-        Command::Audit(a) => cmd::audit::run(a),
-    };
-    match result {
+    match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("smki: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Runs one command: Ok(exit code), or Err(message) for usage and I/O errors (exit 2).
+pub(crate) fn dispatch(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Scan(a) => cmd::scan::run(a),
+        Command::Remediate(a) => cmd::remediate::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     }
 }

@@ -1,7 +1,18 @@
 pub mod audit;
+pub mod demo;
 pub mod inspect;
 pub mod remediate;
 pub mod scan;
+pub mod simulate;
+
+/// Runs `smki ARGV...` in this process (used by `smki demo`).
+pub fn run_argv(argv: &[String]) -> Result<std::process::ExitCode, String> {
+    use clap::Parser;
+    let cli =
+        crate::Cli::try_parse_from(std::iter::once("smki".to_string()).chain(argv.iter().cloned()))
+            .map_err(|e| e.to_string())?;
+    crate::dispatch(cli.command)
+}
 
 /// The worker thread count: the option, else all cores.
 pub fn threads(opt: Option<usize>) -> usize {

@@ -175,28 +175,49 @@ impl Summary {
         }
     }
 
-    /// Computes the root-cause line; call once all findings are in.
+    /// Computes the root-cause line; call once all findings are in. It names the issuers
+    /// that account for the SIG_INT_LEADING_ZERO certificates (most first), the period in
+    /// which they were issued, and whether every affected INTEGER has the fixed-width
+    /// 32-octet length that marks the 2018 signer.
     pub fn finish(&mut self) {
         let total: u64 = self.leading_zero.values().map(|e| e.0).sum();
-        let Some((issuer, (count, first, last, pattern))) =
-            self.leading_zero.iter().max_by_key(|(_, e)| e.0)
-        else {
+        if total == 0 {
             return;
+        }
+        let mut issuers: Vec<_> = self.leading_zero.iter().collect();
+        issuers.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        let first = issuers
+            .iter()
+            .map(|(_, e)| e.1.clone())
+            .min()
+            .unwrap_or_default();
+        let last = issuers
+            .iter()
+            .map(|(_, e)| e.2.clone())
+            .max()
+            .unwrap_or_default();
+        let fixed: u64 = issuers.iter().map(|(_, e)| e.3.fixed_width).sum();
+        let other: u64 = issuers.iter().map(|(_, e)| e.3.other).sum();
+        let named: Vec<String> = issuers
+            .iter()
+            .take(5)
+            .map(|(name, e)| format!("{name} ({}, {} to {})", e.0, e.1, e.2))
+            .collect();
+        let more = if issuers.len() > 5 {
+            format!(" and {} more", issuers.len() - 5)
+        } else {
+            String::new()
         };
-        let share = *count as f64 * 100.0 / total as f64;
-        let how = if pattern.other == 0 {
+        let how = if other == 0 {
             "every affected INTEGER is exactly 32 octets long: a signer writing r and s fixed-width without trimming (the 2018 defect)".to_string()
         } else {
-            format!(
-                "{} of {} affected INTEGERs are padded to exactly 32 octets (fixed-width writing); the rest carry other zero counts",
-                pattern.fixed_width,
-                pattern.fixed_width + pattern.other
-            )
+            format!("{fixed} of {} affected INTEGERs are padded to exactly 32 octets (fixed-width writing); the rest carry other zero counts", fixed + other)
         };
-        let others = self.leading_zero.len() - 1;
         self.root_cause = Some(format!(
-            "{count} of {total} certificates with SIG_INT_LEADING_ZERO ({share:.0}%) were issued by {issuer} between {first} and {last}{}; {how}",
-            if others > 0 { format!(" ({others} other issuers account for the rest)") } else { String::new() }
+            "{total} certificates with SIG_INT_LEADING_ZERO, issued between {first} and {last} by {} issuer{}: {}{more}; {how}",
+            issuers.len(),
+            if issuers.len() == 1 { "" } else { "s" },
+            named.join(", ")
         ));
     }
 }

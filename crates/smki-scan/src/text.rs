@@ -159,7 +159,11 @@ pub fn summary(s: &crate::Summary) -> String {
             } else {
                 k.clone()
             };
-            let mark = if c.affected() > 0 { "" } else { "" };
+            let mark = if c.affected() > 0 && title == "by issuance month" {
+                "  <"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 o,
                 "  {key:<44} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8}{mark}",
