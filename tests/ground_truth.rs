@@ -31,7 +31,16 @@ const INJECTIONS: &[&str] = &[
 
 fn simulate(out: &Path, format: &str, count: u32) {
     let mut cmd = Command::new(SMKI);
-    cmd.args(["simulate", "--quiet", "--seed", "11", "--count", &count.to_string(), "--format", format]);
+    cmd.args([
+        "simulate",
+        "--quiet",
+        "--seed",
+        "11",
+        "--count",
+        &count.to_string(),
+        "--format",
+        format,
+    ]);
     cmd.arg("--out").arg(out);
     for name in INJECTIONS {
         cmd.args(["--inject", &format!("{name}=0.012")]);
@@ -66,39 +75,88 @@ fn compare(out: &Path, truth: &[Value], findings: &[Value], what: &str) {
     let by_place: HashMap<(String, u64), &Value> = findings
         .iter()
         .map(|f| {
-            let file = f["locator"]["file"].as_str().unwrap().trim_start_matches(&prefix).to_string();
+            let file = f["locator"]["file"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(&prefix)
+                .to_string();
             ((file, f["locator"]["record"].as_u64().unwrap()), f)
         })
         .collect();
-    assert_eq!(findings.len(), truth.len(), "{what}: one finding per certificate");
+    assert_eq!(
+        findings.len(),
+        truth.len(),
+        "{what}: one finding per certificate"
+    );
     let mut per_verdict: HashMap<String, usize> = HashMap::new();
     let mut per_code: HashMap<String, usize> = HashMap::new();
     for t in truth {
-        let key = (t["file"].as_str().unwrap().to_string(), t["record"].as_u64().unwrap());
-        let f = by_place.get(&key).unwrap_or_else(|| panic!("{what}: no finding for {key:?}"));
+        let key = (
+            t["file"].as_str().unwrap().to_string(),
+            t["record"].as_u64().unwrap(),
+        );
+        let f = by_place
+            .get(&key)
+            .unwrap_or_else(|| panic!("{what}: no finding for {key:?}"));
         let expected = t["expected_verdict"].as_str().unwrap();
-        assert_eq!(f["verdict"], expected, "{what}: {key:?} ({}): verdict; finding: {f}", t["injected"]);
+        assert_eq!(
+            f["verdict"], expected,
+            "{what}: {key:?} ({}): verdict; finding: {f}",
+            t["injected"]
+        );
         *per_verdict.entry(expected.to_string()).or_default() += 1;
         if expected != "unreadable" {
             assert_eq!(f["sha256"], t["sha256"], "{what}: {key:?}: sha256");
         }
-        let mut want: Vec<&str> = t["defects"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-        let mut got: Vec<&str> = f["defects"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+        let mut want: Vec<&str> = t["defects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let mut got: Vec<&str> = f["defects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap())
+            .collect();
         want.sort();
         want.dedup();
         got.sort();
         got.dedup();
-        assert_eq!(got, want, "{what}: {key:?} ({}): defect codes; finding: {f}", t["injected"]);
+        assert_eq!(
+            got, want,
+            "{what}: {key:?} ({}): defect codes; finding: {f}",
+            t["injected"]
+        );
         for c in want {
             *per_code.entry(c.to_string()).or_default() += 1;
         }
     }
-    println!("{what}: {} certificates agree; verdicts {per_verdict:?}; codes {per_code:?}", truth.len());
-    for code in INJECTIONS.iter().filter(|c| c.starts_with("SIG_") || c.starts_with("CERT_")) {
-        assert!(per_code.get(*code).copied().unwrap_or(0) > 0, "{what}: corpus has no {code}");
+    println!(
+        "{what}: {} certificates agree; verdicts {per_verdict:?}; codes {per_code:?}",
+        truth.len()
+    );
+    for code in INJECTIONS
+        .iter()
+        .filter(|c| c.starts_with("SIG_") || c.starts_with("CERT_"))
+    {
+        assert!(
+            per_code.get(*code).copied().unwrap_or(0) > 0,
+            "{what}: corpus has no {code}"
+        );
     }
-    for v in ["clean", "remediable", "needs_reissue", "unverifiable", "unreadable"] {
-        assert!(per_verdict.get(v).copied().unwrap_or(0) > 0, "{what}: corpus has no {v}");
+    for v in [
+        "clean",
+        "remediable",
+        "needs_reissue",
+        "unverifiable",
+        "unreadable",
+    ] {
+        assert!(
+            per_verdict.get(v).copied().unwrap_or(0) > 0,
+            "{what}: corpus has no {v}"
+        );
     }
 }
 
@@ -111,7 +169,11 @@ fn inspect(out: &Path) -> Vec<Value> {
         .args(["--format", "json"])
         .output()
         .expect("run smki inspect");
-    assert!(o.status.success(), "smki inspect: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "smki inspect: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).expect("inspect JSON")
 }
 
@@ -130,8 +192,12 @@ fn scan(out: &Path, threads: &str) -> (Vec<Value>, Value, i32) {
         .status()
         .expect("run smki scan");
     let lines = std::fs::read_to_string(&findings).expect("findings");
-    let f = lines.lines().map(|l| serde_json::from_str(l).expect("finding line")).collect();
-    let s = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("summary JSON");
+    let f = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("finding line"))
+        .collect();
+    let s =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("summary JSON");
     (f, s, st.code().unwrap_or(-1))
 }
 
@@ -156,7 +222,11 @@ fn scan_agrees_with_ground_truth_in_every_format() {
         } else {
             // Deltas may re-list a serial (a status change): compare by content and counts.
             let want: usize = truth.len();
-            assert_eq!(summary["records"].as_u64().unwrap() as usize, want, "extract: records after applying deltas");
+            assert_eq!(
+                summary["records"].as_u64().unwrap() as usize,
+                want,
+                "extract: records after applying deltas"
+            );
             let verdicts = |vs: Vec<&str>| {
                 let mut m: HashMap<String, usize> = HashMap::new();
                 for v in vs {
@@ -164,19 +234,44 @@ fn scan_agrees_with_ground_truth_in_every_format() {
                 }
                 m
             };
-            let got = verdicts(findings.iter().map(|f| f["verdict"].as_str().unwrap()).collect());
-            let exp = verdicts(truth.iter().map(|t| t["expected_verdict"].as_str().unwrap()).collect());
+            let got = verdicts(
+                findings
+                    .iter()
+                    .map(|f| f["verdict"].as_str().unwrap())
+                    .collect(),
+            );
+            let exp = verdicts(
+                truth
+                    .iter()
+                    .map(|t| t["expected_verdict"].as_str().unwrap())
+                    .collect(),
+            );
             assert_eq!(got, exp, "extract: verdict counts");
-            let by_sha: HashMap<&str, &Value> = findings.iter().map(|f| (f["sha256"].as_str().unwrap(), f)).collect();
-            for t in truth.iter().filter(|t| t["expected_verdict"] != "unreadable") {
-                let f = by_sha.get(t["sha256"].as_str().unwrap()).unwrap_or_else(|| panic!("extract: no finding for {t}"));
+            let by_sha: HashMap<&str, &Value> = findings
+                .iter()
+                .map(|f| (f["sha256"].as_str().unwrap(), f))
+                .collect();
+            for t in truth
+                .iter()
+                .filter(|t| t["expected_verdict"] != "unreadable")
+            {
+                let f = by_sha
+                    .get(t["sha256"].as_str().unwrap())
+                    .unwrap_or_else(|| panic!("extract: no finding for {t}"));
                 assert_eq!(f["verdict"], t["expected_verdict"], "extract: {t}");
             }
             println!("scan extract: {} certificates agree", truth.len());
         }
         // The summary counts what the findings say.
-        let remediable = findings.iter().filter(|f| f["verdict"] == "remediable").count();
-        assert_eq!(summary["verdicts"]["remediable"].as_u64().unwrap() as usize, remediable, "{format}");
+        let remediable = findings
+            .iter()
+            .filter(|f| f["verdict"] == "remediable")
+            .count();
+        assert_eq!(
+            summary["verdicts"]["remediable"].as_u64().unwrap() as usize,
+            remediable,
+            "{format}"
+        );
     }
 }
 

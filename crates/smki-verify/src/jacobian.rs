@@ -421,7 +421,7 @@ impl Jacobian {
         let rr = s2 - self.y;
         if h.is_zero() {
             if rr.is_zero() {
-                return self.double();
+                return Jacobian::IDENTITY;
             }
             return Jacobian::IDENTITY;
         }
