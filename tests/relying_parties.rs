@@ -386,8 +386,8 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
 
     let mut failures = Vec::new();
     eprintln!(
-        "\n{:<52} {:>9} {:>11}  {:<13} {}",
-        "signature encoding", "java p/a", "openssl p/a", "smki verdict", "defects"
+        "\n{:<52} {:>9} {:>11}  {:<13} defects",
+        "signature encoding", "java p/a", "openssl p/a", "smki verdict"
     );
     for ((v, ja), oa) in variants.iter().zip(&java_answers).zip(&openssl_answers) {
         let f = &v.finding;

@@ -248,7 +248,11 @@ pub fn inject(r: &[u8; 32], s: &[u8; 32], codes: &[DefectCode], variant: u64) ->
         let m = magnitude(values[i]);
         contents[i] = match code {
             SigIntNegative => m.to_vec(),
-            SigIntLeadingFf => [vec![0xff; 1 + choose.pick(3)], m.to_vec()].concat(),
+            SigIntLeadingFf => [
+                vec![0xff; 33usize.saturating_sub(m.len()).max(1) + choose.pick(3)],
+                m.to_vec(),
+            ]
+            .concat(),
             SigIntLeadingZero => [vec![0; 1 + choose.pick(3)], contents[i].clone()].concat(),
             SigIntEmpty => Vec::new(),
             _ => {

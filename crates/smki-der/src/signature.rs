@@ -560,7 +560,17 @@ impl Analyser<'_> {
             )
         } else if content[0] & 0x80 != 0 {
             let ffs = run(0xff, |b| b >= 0x80);
-            if ffs > 0 {
+            if ffs > 0 && content.len() <= 32 {
+                // At most 32 octets: the raw value of a signer that dropped the pad (r or s
+                // starting FF 8x, 1 in 512); read unsigned as Java does, which verifies.
+                let detail = format!(
+                    "{} has {} (negative without a pad; read as unsigned, as Java does)",
+                    name(c),
+                    plural(ffs, "redundant leading 0xFF octet")
+                );
+                self.push(SigIntLeadingFf, at, c, ffs, detail);
+                (IntRead::NegativeAsUnsigned, content)
+            } else if ffs > 0 {
                 let detail = format!(
                     "{} has {} (read as unsigned after them)",
                     name(c),

@@ -465,12 +465,13 @@ fn details_name_the_component() {
 #[test]
 fn leading_ff_on_a_value_above_n() {
     // s = n written without its pad: n starts ff ff ff ff 00, so three 0xFF octets are
-    // redundant and what remains is read (a different value, flagged only as LEADING_FF).
+    // redundant. At 32 octets the value is read unsigned, as Java reads it: it is n itself,
+    // out of range.
     let V { r, n, .. } = v();
     let e = analyse_signature(&blob(&format!("03 47 00 30 44 02 20 {r} 02 20 {n}")), 0);
     let got: Vec<_> = e.defects.iter().map(|d| (d.code, d.count)).collect();
-    assert_eq!(got, [(SigIntLeadingFf, 3)]);
-    assert_eq!(e.s_read, IntRead::SkippedLeadingFf(3));
-    assert_eq!(&e.s.unwrap()[3..], &P256_ORDER[3..]);
-    assert_eq!(e.s.unwrap()[..3], [0, 0, 0]);
+    assert_eq!(got, [(SigIntLeadingFf, 3), (SigRange, 0)]);
+    assert_eq!(e.s_read, IntRead::NegativeAsUnsigned);
+    assert_eq!(e.s.unwrap(), P256_ORDER);
+    assert!(e.rs().is_none());
 }

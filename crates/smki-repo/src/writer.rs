@@ -3,6 +3,7 @@
 use crate::extract::{extract_row, EXTRACT_HEADER};
 use crate::Record;
 use base64::Engine;
+use std::collections::HashSet;
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -265,7 +266,9 @@ impl Writer {
     /// CSV row: the caller supplies the complete text, line feed included).
     pub fn write_raw(&mut self, rel: Option<&str>, bytes: &[u8]) -> io::Result<Written> {
         match &mut self.sink {
-            Sink::Tree { temp, files, .. } => {
+            Sink::Tree {
+                temp, files, dirs, ..
+            } => {
                 let rel = rel.ok_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "a tree needs a relative path")
                 })?;
@@ -282,7 +285,10 @@ impl Writer {
                 }
                 let path = temp.join(rel_path);
                 if let Some(parent) = path.parent() {
-                    fs::create_dir_all(parent)?;
+                    if !dirs.contains(parent) {
+                        fs::create_dir_all(parent)?;
+                        dirs.insert(parent.to_path_buf());
+                    }
                 }
                 fs::write(&path, bytes)?;
                 *files += 1;

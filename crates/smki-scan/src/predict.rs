@@ -120,6 +120,15 @@ impl Predictions {
 
 use RelyingParty::*;
 
+fn read_as_unsigned(sig: &SignatureEncoding, c: smki_der::Component) -> bool {
+    let read = match c {
+        smki_der::Component::R => sig.r_read,
+        smki_der::Component::S => sig.s_read,
+        _ => return false,
+    };
+    read == smki_der::IntRead::NegativeAsUnsigned
+}
+
 /// Predicts each relying party's answer for an ECDSA P-256 certificate whose signature
 /// encoding is `sig`, whose other non-DER encodings are `ber`, and whose signature
 /// `verifies` (under the true issuer key; pass `true` when the key is unknown, and the
@@ -128,7 +137,8 @@ use RelyingParty::*;
 /// The rules are the measured table of DESIGN.md ("Relying-party predictions"):
 /// - any redundant 0x00 / 0xFF, non-DER length, trailing data, extra element, empty or
 ///   out-of-range integer, or truncation inside the signature: every party rejects;
-/// - a negative INTEGER (missing pad): only Java accepts (it reads it unsigned);
+/// - a negative INTEGER (missing pad) of at most 32 octets, even one starting with redundant
+///   0xFF octets: only Java accepts (it reads the octets unsigned);
 /// - unused bits declared by the signatureValue BIT STRING: with pad bits zero Java and pyca
 ///   accept, the rest reject; with a pad bit set all reject;
 /// - a long-form (or otherwise non-DER) length outside the ECDSA-Sig-Value: Java, OpenSSL and
@@ -148,7 +158,11 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
     for d in &sig.defects {
         let why = format!("{}: {}", d.code, d.detail);
         match d.code {
-            DefectCode::SigIntNegative => {
+            // A negative INTEGER of at most 32 octets (with or without redundant 0xFF
+            // octets) is read unsigned by Java, so Java verifies it; longer ones it rejects.
+            DefectCode::SigIntNegative | DefectCode::SigIntLeadingFf
+                if read_as_unsigned(sig, d.component) =>
+            {
                 for rp in [Openssl, Bouncycastle, Go, Pyca, Webpki] {
                     p.reject(rp, why.clone());
                 }

@@ -1,6 +1,6 @@
 //! One certificate from its index: the plan (who, when, which CA, which defect), the
 //! certificate itself, and its rendering in each output format.
-use crate::crypto::{faulty_accept, KeyPair};
+use crate::crypto::{batch_sign, faulty_accept, KeyPair};
 use crate::date::Date;
 use crate::model::*;
 use crate::pki::{serial, Hierarchy, ISSUING};
@@ -266,8 +266,77 @@ pub(crate) struct Generated {
     pub truth: Truth,
 }
 
-/// Makes certificate `index`; `affected`: the faulty signer hits it.
+/// Makes certificates `lo..hi` (`affected[i - lo]`: the faulty signer hits it). The
+/// ordinary signatures are made together ([`batch_sign`]: one scalar inversion per batch);
+/// the output is the same as one certificate at a time.
+pub(crate) fn generate_batch(cfg: &Config, lo: u64, affected: &[bool]) -> Vec<Generated> {
+    let parts: Vec<Partial> = affected
+        .iter()
+        .enumerate()
+        .map(|(j, &a)| prepare(cfg, lo + j as u64, a))
+        .collect();
+    let requests: Vec<(&KeyPair, [u8; 32])> = parts
+        .iter()
+        .filter_map(|p| match p.pending {
+            Pending::Sign { digest, .. } => Some((&cfg.hierarchy.cas[p.plan.ca].key, digest)),
+            Pending::Done(_) => None,
+        })
+        .collect();
+    let mut sigs = batch_sign(&requests).into_iter();
+    parts
+        .into_iter()
+        .map(|mut p| {
+            let signature = match std::mem::replace(&mut p.pending, Pending::Done(Vec::new())) {
+                Pending::Done(v) => v,
+                Pending::Sign { long_form, .. } => {
+                    let (r_, s_) = sigs.next().expect("one signature per request");
+                    let canonical = smki_der::encode::signature_bit_string(&r_, &s_);
+                    if long_form {
+                        // CERT_BER: the outer BIT STRING's length in long form, 03 81 LL.
+                        let mut v = vec![canonical[0], 0x81];
+                        v.extend_from_slice(&canonical[1..]);
+                        v
+                    } else {
+                        canonical
+                    }
+                }
+            };
+            finish(cfg, p, signature)
+        })
+        .collect()
+}
+
+/// Makes certificate `index` alone.
 pub(crate) fn generate(cfg: &Config, index: u64, affected: bool) -> Generated {
+    generate_batch(cfg, index, &[affected]).pop().expect("one")
+}
+
+/// How the signatureValue is made.
+enum Pending {
+    /// Already made (the faulty signer, a signature defect).
+    Done(Vec<u8>),
+    /// An ordinary signature over `digest`, canonical (`long_form`: CERT_BER on the BIT
+    /// STRING's own length).
+    Sign { digest: [u8; 32], long_form: bool },
+}
+
+/// A certificate up to its signature.
+struct Partial {
+    plan: Plan,
+    rng: rand_chacha::ChaCha12Rng,
+    variant: u64,
+    date: Date,
+    serial: [u8; 16],
+    subject: Name,
+    profile: Profile,
+    tbs: Vec<u8>,
+    defects: Vec<&'static str>,
+    faulty: bool,
+    ber_in_tbs: bool,
+    pending: Pending,
+}
+
+fn prepare(cfg: &Config, index: u64, affected: bool) -> Partial {
     let plan = cfg.plan(index);
     let seed = cfg.seed;
     let mut r = rng(seed, "cert", index);
@@ -331,45 +400,73 @@ pub(crate) fn generate(cfg: &Config, index: u64, affected: bool) -> Generated {
     let digest = smki_verify::sha256(&tbs);
     let mut defects: Vec<&'static str> = Vec::new();
     let faulty = affected && plan.injection.is_none();
-    let signature = if faulty {
+    let pending = if faulty {
         let (r_, s_) = ca
             .key
             .sign_walk(&digest, 1 << 22, faulty_accept)
             .expect("a leading zero within 4M nonces");
         defects.push(DefectCode::SigIntLeadingZero.as_str());
-        smki_der::encode::faulty_fixed_width_bit_string(&r_, &s_)
+        Pending::Done(smki_der::encode::faulty_fixed_width_bit_string(&r_, &s_))
     } else {
         match plan.injection {
             Some(Injection::Sig(code)) => {
                 defects.push(code.as_str());
-                inject_signature(&ca.key, &digest, code, variant)
+                Pending::Done(inject_signature(&ca.key, &digest, code, variant))
             }
             Some(Injection::CertBer) => {
                 defects.push(DefectCode::CertBer.as_str());
-                let (r_, s_) = ca.key.sign(&digest);
-                let canonical = smki_der::encode::signature_bit_string(&r_, &s_);
-                if ber_in_tbs {
-                    canonical
-                } else {
-                    // The outer BIT STRING's length in long form: 03 81 LL.
-                    let mut v = vec![canonical[0], 0x81];
-                    v.extend_from_slice(&canonical[1..]);
-                    v
+                Pending::Sign {
+                    digest,
+                    long_form: !ber_in_tbs,
                 }
             }
             Some(Injection::BadSignature) => {
                 // A valid signature over another message: canonical, but wrong for this TBS.
                 let mut other = tbs.clone();
                 other.push(0xff);
-                let (r_, s_) = ca.key.sign(&smki_verify::sha256(&other));
-                smki_der::encode::signature_bit_string(&r_, &s_)
+                Pending::Sign {
+                    digest: smki_verify::sha256(&other),
+                    long_form: false,
+                }
             }
-            _ => {
-                let (r_, s_) = ca.key.sign(&digest);
-                smki_der::encode::signature_bit_string(&r_, &s_)
-            }
+            _ => Pending::Sign {
+                digest,
+                long_form: false,
+            },
         }
     };
+    Partial {
+        plan,
+        rng: r,
+        variant,
+        date,
+        serial,
+        subject,
+        profile,
+        tbs,
+        defects,
+        faulty,
+        ber_in_tbs,
+        pending,
+    }
+}
+
+fn finish(cfg: &Config, p: Partial, signature: Vec<u8>) -> Generated {
+    let Partial {
+        plan,
+        rng: mut r,
+        variant,
+        date,
+        serial,
+        subject,
+        profile,
+        tbs,
+        defects,
+        faulty,
+        ber_in_tbs,
+        ..
+    } = p;
+    let ca = &cfg.hierarchy.cas[plan.ca];
     let der = smki_der::encode::certificate(&tbs, &ecdsa_sha256_algorithm(), &signature);
     let unreadable = (plan.injection == Some(Injection::Unreadable)).then(|| {
         let mut junk = vec![0u8; 64 + (variant >> 8) as usize % 160];

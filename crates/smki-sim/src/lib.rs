@@ -61,7 +61,7 @@ pub use gen::Truth;
 pub use model::{DeviceType, Lifecycle, Role, ROLES};
 pub use smki_repo::OutputFormat;
 
-use gen::{generate, render_unreadable, Config, Generated};
+use gen::{generate, generate_batch, render_unreadable, Config, Generated};
 use rayon::prelude::*;
 use smki_der::DefectCode;
 use smki_repo::{AtomicFile, Record, Writer};
@@ -331,10 +331,15 @@ pub fn simulate(opts: &SimOptions) -> Result<SimSummary, Error> {
         b.build()
             .map_err(|e| Error::Options(format!("thread pool: {e}")))?
     };
-    pool.install(|| run(opts, inject, t0))
+    pool.install(|| run(opts, inject, t0, &pool))
 }
 
-fn run(opts: &SimOptions, inject: Vec<(Injection, f64)>, t0: Instant) -> Result<SimSummary, Error> {
+fn run(
+    opts: &SimOptions,
+    inject: Vec<(Injection, f64)>,
+    t0: Instant,
+    pool: &rayon::ThreadPool,
+) -> Result<SimSummary, Error> {
     let out = &opts.out;
     std::fs::create_dir_all(out).map_err(io(out))?;
     let start = opts.start.days();
@@ -424,30 +429,59 @@ fn run(opts: &SimOptions, inject: Vec<(Injection, f64)>, t0: Instant) -> Result<
     };
 
     let mut sink = Sink::new(opts.format, out, &cfg)?;
-    let mut rank = 0u64;
-    for c in 0..chunks {
-        let lo = c * chunk;
-        let hi = ((c + 1) * chunk).min(n);
-        // The affected flags of this chunk, in order (cheap: plans only).
-        let flags: Vec<bool> = (lo..hi)
-            .map(|i| {
-                if cfg.plan(i).eligible {
-                    rank += 1;
-                    affected(rank - 1)
-                } else {
-                    false
+    // Generation runs on the pool, chunk by chunk; a writer thread writes each chunk in
+    // order while the next is generated. At most two chunks wait in between.
+    const BATCH: u64 = 64;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Generated>>(2);
+    let cfg_ref = &cfg;
+    let (gt, summary) = std::thread::scope(|scope| {
+        let gt_path = &gt_path;
+        let writer = scope.spawn(move || -> Result<(AtomicFile, SimSummary), Error> {
+            pool.install(|| {
+                for chunk in rx {
+                    for g in chunk {
+                        sink.put(g, cfg_ref, &mut gt, gt_path, &mut summary)?;
+                    }
                 }
+                sink.finish(cfg_ref, &mut gt, gt_path, &mut summary)?;
+                Ok((gt, summary))
             })
-            .collect();
-        let batch: Vec<Generated> = (lo..hi)
-            .into_par_iter()
-            .map(|i| generate(&cfg, i, flags[(i - lo) as usize]))
-            .collect();
-        for g in batch {
-            sink.put(g, &cfg, &mut gt, &gt_path, &mut summary)?;
+        });
+        let mut rank = 0u64;
+        for c in 0..chunks {
+            let lo = c * chunk;
+            let hi = ((c + 1) * chunk).min(n);
+            // The affected flags of this chunk, in order (cheap: plans only).
+            let flags: Vec<bool> = (lo..hi)
+                .map(|i| {
+                    if cfg_ref.plan(i).eligible {
+                        rank += 1;
+                        affected(rank - 1)
+                    } else {
+                        false
+                    }
+                })
+                .collect();
+            let batches: Vec<Vec<Generated>> = (lo..hi)
+                .step_by(BATCH as usize)
+                .collect::<Vec<u64>>()
+                .into_par_iter()
+                .map(|b| {
+                    generate_batch(
+                        cfg_ref,
+                        b,
+                        &flags[(b - lo) as usize..((b + BATCH).min(hi) - lo) as usize],
+                    )
+                })
+                .collect();
+            if tx.send(batches.into_iter().flatten().collect()).is_err() {
+                break; // the writer failed: its error is reported below
+            }
         }
-    }
-    sink.finish(&cfg, &mut gt, &gt_path, &mut summary)?;
+        drop(tx);
+        writer.join().expect("writer thread")
+    })?;
+    let mut summary = summary;
     gt.commit().map_err(io(&gt_path))?;
     summary.certificates = n;
     summary.elapsed = t0.elapsed();

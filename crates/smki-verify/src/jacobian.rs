@@ -207,7 +207,7 @@ impl Fe {
     }
 
     /// Back to the canonical integer (little-endian limbs).
-    pub fn to_canonical(&self) -> [u64; 4] {
+    pub fn to_canonical(self) -> [u64; 4] {
         redc([self.0[0], self.0[1], self.0[2], self.0[3], 0, 0, 0, 0])
     }
 
@@ -220,7 +220,7 @@ impl Fe {
         Some(Fe::from_canonical(w))
     }
 
-    pub fn to_be_bytes(&self) -> [u8; 32] {
+    pub fn to_be_bytes(self) -> [u8; 32] {
         limbs_to_be(&self.to_canonical())
     }
 }
@@ -421,7 +421,7 @@ impl Jacobian {
         let rr = s2 - self.y;
         if h.is_zero() {
             if rr.is_zero() {
-                return Jacobian::IDENTITY;
+                return self.double();
             }
             return Jacobian::IDENTITY;
         }
@@ -433,6 +433,43 @@ impl Jacobian {
         let x3 = r.square() - j - v.double();
         let y3 = r * (v - x3) - (self.y * j).double();
         let z3 = (self.z + h).square() - z1z1 - hh;
+        Jacobian {
+            x: x3,
+            y: y3,
+            z: z3,
+        }
+    }
+
+    /// P + Q, both Jacobian (add-2007-bl: 11M + 5S); handles either being the identity,
+    /// P = Q (doubles) and P = -Q (identity) by branching: variable time.
+    pub fn add(&self, q: &Jacobian) -> Jacobian {
+        if self.is_identity() {
+            return *q;
+        }
+        if q.is_identity() {
+            return *self;
+        }
+        let z1z1 = self.z.square();
+        let z2z2 = q.z.square();
+        let u1 = self.x * z2z2;
+        let u2 = q.x * z1z1;
+        let s1 = self.y * q.z * z2z2;
+        let s2 = q.y * self.z * z1z1;
+        let h = u2 - u1;
+        let rr = s2 - s1;
+        if h.is_zero() {
+            if rr.is_zero() {
+                return self.double();
+            }
+            return Jacobian::IDENTITY;
+        }
+        let i = h.double().square();
+        let j = h * i;
+        let r = rr.double();
+        let v = u1 * i;
+        let x3 = r.square() - j - v.double();
+        let y3 = r * (v - x3) - (s1 * j).double();
+        let z3 = ((self.z + q.z).square() - z1z1 - z2z2) * h;
         Jacobian {
             x: x3,
             y: y3,
@@ -558,6 +595,15 @@ mod tests {
         let back = id.add_affine(&g).to_affine().unwrap();
         assert_eq!(back, g);
         assert!(a.iter().all(|p| p.to_p256().is_some()));
+        // Jacobian + Jacobian: generic, identity, doubling and cancelling cases.
+        let j3 = jg.double().add_affine(&g); // 3G, Z != 1
+        let j5 = j3.add_affine(&g).add_affine(&g); // 5G
+        assert_eq!(j3.add(&j5).to_affine().unwrap(), affine(8));
+        assert_eq!(j3.add(&j3).to_affine().unwrap(), affine(6));
+        assert_eq!(j5.add(&Jacobian::IDENTITY).to_affine().unwrap(), affine(5));
+        assert_eq!(Jacobian::IDENTITY.add(&j5).to_affine().unwrap(), affine(5));
+        let m3 = Jacobian { y: -j3.y, ..j3 };
+        assert!(j3.add(&m3).is_identity());
         // A longer chain against p256.
         let mut acc = Jacobian::IDENTITY;
         for k in 1..40u64 {

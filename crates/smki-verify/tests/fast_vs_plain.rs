@@ -1,7 +1,7 @@
 //! The fast backend against the reference backend: random valid signatures and mutations of
 //! them (proptest), structured edge cases (r, s at 0, 1, n - 1, n; high s; digest 0 and
-//! >= n; R at infinity; the doubling path of the incomplete formulas; x(R) >= n through the
-//! comparison itself) and `verify_batch` against `verify`.
+//! digests not below n; R at infinity; the doubling path of the incomplete formulas;
+//! x(R) not below n through the comparison itself) and `verify_batch` against `verify`.
 
 mod common;
 
@@ -161,11 +161,13 @@ proptest! {
         b in 1u64..300,
         neg_a in any::<bool>(),
         neg_b in any::<bool>(),
+        same in any::<bool>(),
     ) {
         // Small u1, u2 (one or two table digits each, possibly negated): with Q = G or 2G
         // the G and Q look-ups hit the same points (the doubling path) or cancel.
         let i = &issuers()[who];
         let u1 = if neg_a { -Scalar::from(a) } else { Scalar::from(a) };
+        let b = if same && a > 0 { a } else { b };
         let u2 = if neg_b { -Scalar::from(b) } else { Scalar::from(b) };
         if let Some((z, r, s)) = with_u(i, u1, u2) {
             prop_assert!(both(i, &z, &r, &s));
@@ -290,10 +292,23 @@ fn comparison_handles_r_plus_n() {
         }
         o
     };
-    // p - n - 1: the largest r with r + n < p.
-    let p_minus_n_minus_1 =
-        hex32("000000000000000000000000000000004319055258e8617b0c46353d039cdaad");
-    let p_minus_n = add(&p_minus_n_minus_1, &be(&Scalar::ONE));
+    let sub = |a: &[u8; 32], b: &[u8; 32]| -> [u8; 32] {
+        let mut o = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let v = a[i] as i16 - b[i] as i16 - borrow;
+            o[i] = v.rem_euclid(256) as u8;
+            borrow = (v < 0) as i16;
+        }
+        o
+    };
+    // p - n, from the hex of p and n; p - n - 1 is the largest r with r + n < p.
+    let p_minus_n = sub(&hex32(P), &n);
+    assert_eq!(
+        p_minus_n,
+        hex32("000000000000000000000000000000004319055358e8617b0c46353d039cdaae")
+    );
+    let p_minus_n_minus_1 = sub(&p_minus_n, &be(&Scalar::ONE));
     for z in [1u64, 2, 0xdead_beef, u64::MAX] {
         for r in [
             be(&Scalar::ONE),
@@ -314,13 +329,15 @@ fn comparison_handles_r_plus_n() {
                 z
             ));
         }
-        // r = p - n: r + n = p is no field element; x = r still matches.
+        // r = p - n: r + n = p is no field element; x = r still matches, x = 0 does not.
         assert!(x_matches_affine_for_tests(&p_minus_n, &p_minus_n, z));
-        assert!(!x_matches_affine_for_tests(
-            &be(&Scalar::ONE),
-            &p_minus_n,
-            z
-        ));
+        assert!(!x_matches_affine_for_tests(&[0; 32], &p_minus_n, z));
+        // r = p - n + 5, x = 5 (Wycheproof tcId 481): r + n = p + 5 = 5 mod p, yet
+        // x = 5 is no alias of r: must not match.
+        let five = be(&Scalar::from(5u64));
+        let r5 = add(&p_minus_n, &five);
+        assert!(!x_matches_affine_for_tests(&five, &r5, z));
+        assert!(x_matches_affine_for_tests(&r5, &r5, z));
         // A large r (r + n > p): only x = r matches.
         let big = be(&-Scalar::from(3u64));
         assert!(x_matches_affine_for_tests(&big, &big, z));

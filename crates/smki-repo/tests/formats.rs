@@ -1,0 +1,202 @@
+//! Writers and readers: every format round-trips; extracts apply full + deltas; bad rows and
+//! unreadable files are errors with their place, and the rest is read.
+use smki_repo::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A DER SEQUENCE of `n` content octets (long-form length from 128).
+fn fake_der(i: usize, n: usize) -> Vec<u8> {
+    let mut content = vec![0x04, 0x00];
+    content.resize(n, (i % 251) as u8);
+    content[1] = (n - 2).min(127) as u8;
+    let content = &content[..if n - 2 > 127 { 129 } else { n }];
+    let mut out = vec![0x30];
+    if content.len() < 128 {
+        out.push(content.len() as u8);
+    } else {
+        out.extend_from_slice(&[0x81, content.len() as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn records(n: usize) -> Vec<Record> {
+    (0..n)
+        .map(|i| Record {
+            locator: Locator {
+                file: format!("t/{}/{i:04}.der", i % 3).into(),
+                record: 0,
+                line: None,
+                offset: 0,
+            },
+            der: fake_der(i, 10 + (i * 37) % 200),
+            meta: Some(Metadata {
+                status: Some(["I", "N", "P"][i % 3].into()),
+                role: Some("ESME".into()),
+                usage: Some(if i % 2 == 0 { "DS" } else { "KA" }.into()),
+                manufacturing: Some(i % 5 != 0),
+                lifecycle: Some("installed".into()),
+                serial: Some(format!("{i:032x}")),
+                subject: (i % 4 == 0).then(|| format!("CN=PARTY{i},OU=02")),
+                eui64: Some(format!("00-1A-3C-01-00-00-00-{:02X}", i % 256)),
+                issued: Some("2017-03-01".into()),
+            }),
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_round_trips() {
+    let recs = records(40);
+    for &format in OutputFormat::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join(format!("out.{}", format.extension()));
+        let mut w = Writer::create(format, &target)
+            .unwrap()
+            .with_input_root(Path::new("t"));
+        for (i, r) in recs.iter().enumerate() {
+            let at = w.write(r).unwrap();
+            if format.is_tree() {
+                assert_eq!(at.file, format!("{}/{i:04}.der", i % 3));
+            } else {
+                assert_eq!(at.record, i);
+            }
+        }
+        assert!(!target.exists(), "{format}: nothing in place before finish");
+        w.finish().unwrap();
+        let back: Vec<Record> = open(&target).map(|r| r.unwrap()).collect();
+        assert_eq!(back.len(), recs.len(), "{format}");
+        let mut got: Vec<&Vec<u8>> = back.iter().map(|r| &r.der).collect();
+        let mut want: Vec<&Vec<u8>> = recs.iter().map(|r| &r.der).collect();
+        if format.is_tree() {
+            // The tree is read in path order.
+            got.sort();
+            want.sort();
+        }
+        assert_eq!(got, want, "{format}");
+        if format == OutputFormat::Extract {
+            for (a, b) in back.iter().zip(&recs) {
+                assert_eq!(a.meta, b.meta);
+            }
+        }
+        // No temporary file left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+#[test]
+fn extract_full_and_deltas_apply_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(6);
+    let write = |name: &str, rows: &[Record]| -> PathBuf {
+        let p = dir.path().join(name);
+        let mut w = Writer::create(OutputFormat::Extract, &p).unwrap();
+        for r in rows {
+            w.write(r).unwrap();
+        }
+        w.finish().unwrap();
+        p
+    };
+    let full = write("full-20210324.csv", &recs[..4]);
+    let mut updated = recs[1].clone();
+    updated.meta.as_mut().unwrap().status = Some("R".into());
+    let d1 = write("delta-20210325.csv", &[updated.clone(), recs[4].clone()]);
+    let d2 = write("delta-20210326.csv", &[recs[5].clone()]);
+    let all: Vec<Record> = read_extracts(&[full, d1, d2])
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[1].meta.as_ref().unwrap().status.as_deref(), Some("R"));
+    assert!(all[1].locator.file.ends_with("delta-20210325.csv"));
+    assert_eq!(all[4].der, recs[4].der);
+    assert_eq!(all[5].der, recs[5].der);
+}
+
+#[test]
+fn a_bad_row_is_an_error_with_line_and_offset_and_the_rest_is_read() {
+    let rows = [
+        "serial,subject,eui64,status,role,usage,manufacturing,lifecycle,issued,certificate\n",
+        "01,,,I,ESME,DS,Y,installed,2017-03-01,MAMCAQU=\n",
+        "02,,,I,ESME,DS,Y,installed,2017-03-01,MA!!\n",
+        "03,,,I,ESME,DS\n",
+        "04,\"CN=A,OU=02\",,I,02,KA,N,,2017-03-01,MAMCAQY=\n",
+    ];
+    let text = rows.concat();
+    let out = parse_buffer(&Arc::from("x.csv"), text.as_bytes());
+    assert_eq!(out.len(), 4);
+    assert_eq!(out[0].as_ref().unwrap().der, [0x30, 0x03, 0x02, 0x01, 0x05]);
+    let e = out[1].as_ref().unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::Csv(_)), "{e}");
+    assert_eq!(
+        (e.locator.record, e.locator.line, e.locator.offset),
+        (1, Some(3), rows[0].len() + rows[1].len())
+    );
+    let e = out[2].as_ref().unwrap_err();
+    assert_eq!(e.locator.line, Some(4));
+    assert!(e.to_string().contains("x.csv#2 (line 4, byte"), "{e}");
+    let r = out[3].as_ref().unwrap();
+    assert_eq!(
+        r.meta.as_ref().unwrap().subject.as_deref(),
+        Some("CN=A,OU=02")
+    );
+    assert_eq!(r.meta.as_ref().unwrap().manufacturing, Some(false));
+    assert_eq!(r.locator.line, Some(5));
+}
+
+#[test]
+fn tree_walk_is_sorted_skips_other_files_and_survives_loops_and_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for p in ["b/2.der", "b/1.pem", "a/z.crt", "a/readme.txt", "c.cer"] {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let content = if p.ends_with(".pem") {
+            pem_block(&fake_der(1, 20)).into_bytes()
+        } else {
+            fake_der(2, 30)
+        };
+        std::fs::write(path, content).unwrap();
+    }
+    std::fs::write(root.join("b/3.der"), b"not a certificate").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root, root.join("b/loop")).unwrap();
+    let files: Vec<String> = read_dir_tree(root)
+        .filter_map(|f| f.ok())
+        .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["a/z.crt", "b/1.pem", "b/2.der", "b/3.der", "c.cer"]);
+    #[cfg(unix)]
+    assert_eq!(
+        read_dir_tree(root).filter(|f| f.is_err()).count(),
+        1,
+        "the loop is reported once"
+    );
+    let recs: Vec<_> = open(root).collect();
+    assert_eq!(recs.iter().filter(|r| r.is_ok()).count(), 4);
+    let bad: Vec<_> = recs.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(bad
+        .iter()
+        .any(|e| e.locator.file.ends_with("3.der") && e.kind == ErrorKind::UnknownFormat));
+}
+
+#[test]
+fn streaming_der_reads_long_and_indefinite_lengths() {
+    let mut bytes = fake_der(1, 200);
+    bytes.extend_from_slice(&[0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00]);
+    bytes.extend_from_slice(&fake_der(2, 20));
+    bytes.extend_from_slice(b"\n");
+    let out = parse_buffer(&Arc::from("c.der"), &bytes);
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!(
+        out[1].as_ref().unwrap().der,
+        [0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00]
+    );
+    let third = out[2].as_ref().unwrap();
+    assert_eq!((third.locator.record, third.locator.offset), (2, 132 + 7));
+}
