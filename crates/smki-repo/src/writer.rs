@@ -166,6 +166,8 @@ enum Sink {
         temp: PathBuf,
         format: OutputFormat,
         files: usize,
+        /// Directories already created.
+        dirs: HashSet<PathBuf>,
     },
     File {
         file: AtomicFile,
@@ -196,6 +198,7 @@ impl Writer {
                 temp,
                 format,
                 files: 0,
+                dirs: HashSet::new(),
             }
         } else {
             let mut file = AtomicFile::create(target)?;

@@ -2,9 +2,10 @@
 use serde::Serialize;
 use smki_der::{BerIssueKind, DefectCode, SignatureEncoding};
 use smki_x509::CertBer;
+use std::collections::BTreeMap;
 
 /// The relying parties whose behaviour was measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RelyingParty {
     /// Java 8u121+ (17, 25): `sun.security.util.ECUtil.decodeSignature`.
@@ -62,8 +63,8 @@ pub struct Predictions {
     pub pyca: Prediction,
     pub webpki: Prediction,
     /// Why, for each relying party that rejects (or is unknown), keyed by its name.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<(RelyingParty, String)>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<RelyingParty, String>,
 }
 
 impl Predictions {
@@ -75,7 +76,7 @@ impl Predictions {
             go: p,
             pyca: p,
             webpki: p,
-            reasons: Vec::new(),
+            reasons: BTreeMap::new(),
         };
         if p != Prediction::Accept {
             out.reasons = RelyingParty::ALL
@@ -106,15 +107,12 @@ impl Predictions {
         };
         if *slot == Prediction::Accept {
             *slot = Prediction::Reject;
-            self.reasons.push((rp, reason));
+            self.reasons.insert(rp, reason);
         }
     }
     /// The reason given for a relying party, if it does not accept.
     pub fn reason(&self, rp: RelyingParty) -> Option<&str> {
-        self.reasons
-            .iter()
-            .find(|(r, _)| *r == rp)
-            .map(|(_, s)| s.as_str())
+        self.reasons.get(&rp).map(String::as_str)
     }
 }
 

@@ -266,38 +266,79 @@ impl FastBackend {
         g_fast_table();
     }
 
-    /// R = u1 G + u2 Q, compared with r. The G and Q sums run as two independent
-    /// accumulators in one loop (the CPU overlaps their latency-bound additions), joined by
-    /// one Jacobian addition.
     #[inline]
     fn check(key: &FastKey, u1: &Scalar, u2: &Scalar, r: &[u8; 32]) -> bool {
-        let (gt, qt) = (g_fast_table(), &key.q);
-        let d1 = recode(&scalar_limbs(u1), gt.window);
-        let d2 = recode(&scalar_limbs(u2), qt.window);
-        let mut a1 = Jacobian::IDENTITY;
-        let mut a2 = Jacobian::IDENTITY;
-        let common = gt.windows.min(qt.windows);
-        for i in 0..common {
-            let (x, y) = (d1[i], d2[i]);
-            if x != 0 {
-                a1 = a1.add_affine(&gt.point(i, x));
-            }
-            if y != 0 {
-                a2 = a2.add_affine(&qt.point(i, y));
-            }
-        }
-        for (i, &x) in d1.iter().enumerate().take(gt.windows).skip(common) {
-            if x != 0 {
-                a1 = a1.add_affine(&gt.point(i, x));
-            }
-        }
-        for (i, &y) in d2.iter().enumerate().take(qt.windows).skip(common) {
-            if y != 0 {
-                a2 = a2.add_affine(&qt.point(i, y));
-            }
-        }
-        x_matches(&a1.add(&a2), r)
+        check_with(g_fast_table(), &key.q, u1, u2, r)
     }
+}
+
+/// Tuning hook: [`FastBackend::verify`] with explicit tables for G and Q (any windows).
+#[doc(hidden)]
+pub fn verify_with_tables(
+    gt: &FixedBaseTable,
+    qt: &FixedBaseTable,
+    digest: &[u8; 32],
+    r: &[u8; 32],
+    s: &[u8; 32],
+) -> bool {
+    let (Some(rs), Some(ss)) = (parse_scalar(r), parse_scalar(s)) else {
+        return false;
+    };
+    let Some(w) = Option::<Scalar>::from(ss.invert_vartime()) else {
+        return false;
+    };
+    check_with(gt, qt, &(digest_scalar(digest) * w), &(rs * w), r)
+}
+
+/// Independent accumulators in [`check_with`].
+const LANES: usize = 2;
+
+/// R = u1 G + u2 Q, compared with r. The non-zero table look-ups of both scalars are
+/// gathered first, then summed round robin into [`LANES`] independent accumulators (the
+/// CPU overlaps their latency-bound mixed additions), joined by Jacobian additions.
+#[inline]
+fn check_with(
+    gt: &FixedBaseTable,
+    qt: &FixedBaseTable,
+    u1: &Scalar,
+    u2: &Scalar,
+    r: &[u8; 32],
+) -> bool {
+    let d1 = recode(&scalar_limbs(u1), gt.window);
+    let d2 = recode(&scalar_limbs(u2), qt.window);
+    let zero = Affine {
+        x: Fe::ZERO,
+        y: Fe::ZERO,
+    };
+    let mut pts = [zero; 132];
+    let mut n = 0;
+    for (i, &d) in d1.iter().enumerate().take(gt.windows) {
+        if d != 0 {
+            pts[n] = gt.point(i, d);
+            n += 1;
+        }
+    }
+    for (i, &d) in d2.iter().enumerate().take(qt.windows) {
+        if d != 0 {
+            pts[n] = qt.point(i, d);
+            n += 1;
+        }
+    }
+    let mut acc = [Jacobian::IDENTITY; LANES];
+    let mut chunks = pts[..n].chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, p) in acc.iter_mut().zip(c) {
+            *a = a.add_affine(p);
+        }
+    }
+    for (a, p) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = a.add_affine(p);
+    }
+    let mut sum = acc[0];
+    for a in &acc[1..] {
+        sum = sum.add(a);
+    }
+    x_matches(&sum, r)
 }
 
 /// The digest as a scalar: bits2int (a 32-octet digest is taken whole) reduced mod n.

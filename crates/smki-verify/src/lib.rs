@@ -27,9 +27,9 @@ mod registry;
 
 pub use backend::{Backend, BatchItem, PlainBackend};
 pub use error::{Error, ErrorKind};
-#[doc(hidden)]
-pub use fast::x_matches_affine_for_tests;
 pub use fast::{g_fast_table, FastBackend, FastKey, FixedBaseTable, G_WINDOW, Q_WINDOW};
+#[doc(hidden)]
+pub use fast::{verify_with_tables, x_matches_affine_for_tests};
 pub use key::PublicKey;
 pub use recover::{recover_keys, recover_pinned};
 pub use registry::{Issuer, IssuerId, KeySource, Lookup, Registry};
