@@ -6,10 +6,21 @@
 //   LEAF<TAB>ACCEPT
 //   LEAF<TAB>REJECT<TAB>exception class: message [caused by ...]
 // One JVM for all files (a JVM is slow to start).
+//
+// Second mode: java -cp DIR VerifyCert --pairs LIST
+// LIST has one line per leaf, KIND<TAB>ISSUER<TAB>LEAF, where KIND is `cert` (ISSUER is the
+// issuing CA's certificate, PEM or DER: its public key is used) or `spki` (ISSUER is a DER
+// X.509 SubjectPublicKeyInfo file of an EC key, e.g. an issuer key recovered from a
+// signature). Same output, one line per leaf in the order of LIST.
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.security.KeyFactory;
 import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 
@@ -31,7 +42,53 @@ public class VerifyCert {
         return sb.toString().replace('\n', ' ').replace('\t', ' ');
     }
 
+    private static String verifyOne(CertificateFactory cf, PublicKey key, String leafPath) {
+        try (InputStream in = Files.newInputStream(Paths.get(leafPath))) {
+            X509Certificate leaf = (X509Certificate) cf.generateCertificate(in);
+            leaf.verify(key);
+            return "ACCEPT";
+        } catch (Exception e) {
+            return "REJECT\t" + describe(e);
+        }
+    }
+
+    private static void pairs(String list) throws Exception {
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        KeyFactory kf = KeyFactory.getInstance("EC");
+        Map<String, PublicKey> keys = new HashMap<>();
+        List<String> lines = Files.readAllLines(Paths.get(list));
+        for (String line : lines) {
+            if (line.isEmpty()) {
+                continue;
+            }
+            String[] f = line.split("\t", 3);
+            if (f.length != 3) {
+                throw new IllegalArgumentException("bad line in " + list + ": " + line);
+            }
+            String id = f[0] + "\t" + f[1];
+            PublicKey key = keys.get(id);
+            if (key == null) {
+                if (f[0].equals("cert")) {
+                    try (InputStream in = Files.newInputStream(Paths.get(f[1]))) {
+                        key = ((X509Certificate) cf.generateCertificate(in)).getPublicKey();
+                    }
+                } else if (f[0].equals("spki")) {
+                    key = kf.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(Paths.get(f[1]))));
+                } else {
+                    throw new IllegalArgumentException("unknown issuer kind: " + f[0]);
+                }
+                keys.put(id, key);
+            }
+            System.out.println(f[2] + "\t" + verifyOne(cf, key, f[2]));
+        }
+        System.out.flush();
+    }
+
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--pairs")) {
+            pairs(args[1]);
+            return;
+        }
         if (args.length < 1) {
             System.err.println("usage: VerifyCert CA.pem LEAF.pem...");
             System.exit(2);

@@ -387,34 +387,92 @@ impl JavaVerifier {
                 .arg(ca_pem)
                 .args(leaves),
         );
-        let text = String::from_utf8(stdout).expect("UTF-8 from the Java verifier");
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines.len(),
-            leaves.len(),
-            "one line per leaf from the Java verifier:\n{text}"
-        );
-        lines
-            .iter()
-            .zip(leaves)
-            .map(|(line, leaf)| {
-                let mut fields = line.splitn(3, '\t');
-                let file = fields.next().unwrap_or_default();
-                assert_eq!(Path::new(file), leaf.as_path(), "Java answers in order");
-                match (fields.next(), fields.next()) {
-                    (Some("ACCEPT"), None) => Answer {
-                        accept: true,
-                        detail: String::new(),
-                    },
-                    (Some("REJECT"), Some(why)) => Answer {
-                        accept: false,
-                        detail: why.to_string(),
-                    },
-                    _ => panic!("unexpected line from the Java verifier: {line}"),
-                }
-            })
-            .collect()
+        parse_java_answers(&stdout, leaves)
     }
+
+    /// Verifies each leaf under its own issuer key, in one JVM (VerifyCert's `--pairs`
+    /// mode; the list of pairs is written to `dir/java-pairs-N.tsv`). One answer per pair,
+    /// in order.
+    pub fn verify_pairs(&self, dir: &Path, pairs: &[(IssuerKey, PathBuf)]) -> Vec<Answer> {
+        if pairs.is_empty() {
+            return Vec::new();
+        }
+        let mut list = String::new();
+        for (issuer, leaf) in pairs {
+            let (kind, path) = match issuer {
+                IssuerKey::Cert(p) => ("cert", p),
+                IssuerKey::Spki(p) => ("spki", p),
+            };
+            for p in [path, leaf] {
+                let text = p.to_str().expect("UTF-8 path");
+                assert!(
+                    !text.contains('\t') && !text.contains('\n'),
+                    "no tab or newline in {text:?}"
+                );
+            }
+            list.push_str(&format!("{kind}\t{}\t{}\n", path.display(), leaf.display()));
+        }
+        let mut n = 0;
+        let list_path = loop {
+            let candidate = dir.join(format!("java-pairs-{n}.tsv"));
+            if !candidate.exists() {
+                break candidate;
+            }
+            n += 1;
+        };
+        std::fs::write(&list_path, list).expect("write the Java pairs list");
+        let stdout = run_ok(
+            Command::new(&self.java)
+                .arg("-cp")
+                .arg(&self.classes)
+                .arg("VerifyCert")
+                .arg("--pairs")
+                .arg(&list_path),
+        );
+        let leaves: Vec<PathBuf> = pairs.iter().map(|(_, leaf)| leaf.clone()).collect();
+        parse_java_answers(&stdout, &leaves)
+    }
+}
+
+/// The key a leaf is verified under by [`JavaVerifier::verify_pairs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuerKey {
+    /// The issuing CA's certificate (PEM or DER): its public key.
+    Cert(PathBuf),
+    /// A DER X.509 SubjectPublicKeyInfo file (see [`p256_spki_der`]).
+    Spki(PathBuf),
+}
+
+/// The Java verifier's lines (LEAF<TAB>ACCEPT or LEAF<TAB>REJECT<TAB>why), one per leaf
+/// in order.
+fn parse_java_answers(stdout: &[u8], leaves: &[PathBuf]) -> Vec<Answer> {
+    let text = String::from_utf8(stdout.to_vec()).expect("UTF-8 from the Java verifier");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        leaves.len(),
+        "one line per leaf from the Java verifier:\n{text}"
+    );
+    lines
+        .iter()
+        .zip(leaves)
+        .map(|(line, leaf)| {
+            let mut fields = line.splitn(3, '\t');
+            let file = fields.next().unwrap_or_default();
+            assert_eq!(Path::new(file), leaf.as_path(), "Java answers in order");
+            match (fields.next(), fields.next()) {
+                (Some("ACCEPT"), None) => Answer {
+                    accept: true,
+                    detail: String::new(),
+                },
+                (Some("REJECT"), Some(why)) => Answer {
+                    accept: false,
+                    detail: why.to_string(),
+                },
+                _ => panic!("unexpected line from the Java verifier: {line}"),
+            }
+        })
+        .collect()
 }
 
 /// `openssl verify -CAfile CA LEAF`: accepted when the exit status is 0, the output says
@@ -440,4 +498,167 @@ pub fn openssl_verify(openssl: &Path, ca_pem: &Path, leaf: &Path) -> Answer {
             one_line(format!("{stdout}{stderr}").as_bytes())
         },
     }
+}
+
+/// `openssl verify` of many leaves in one process: `openssl verify FLAGS -CAfile CA
+/// [-untrusted UNTRUSTED] LEAF...` (in chunks of 200 files). A leaf is accepted when
+/// openssl prints `LEAF: OK` for it; otherwise the detail is the `error N at D depth
+/// lookup: ...` line(s) openssl printed before `error LEAF: verification failed` (or
+/// whatever it said about the file). One answer per leaf, in order. Every leaf must be
+/// mentioned in openssl's output one way or the other (else the batch went wrong).
+pub fn openssl_verify_many(
+    openssl: &Path,
+    flags: &[&str],
+    ca_file: &Path,
+    untrusted: Option<&Path>,
+    leaves: &[PathBuf],
+) -> Vec<Answer> {
+    let mut answers = Vec::with_capacity(leaves.len());
+    for chunk in leaves.chunks(200) {
+        let mut cmd = Command::new(openssl);
+        cmd.arg("verify").args(flags).arg("-CAfile").arg(ca_file);
+        if let Some(u) = untrusted {
+            cmd.arg("-untrusted").arg(u);
+        }
+        cmd.args(chunk);
+        let out = run(&mut cmd);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let ok: std::collections::HashSet<&str> = stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_suffix(": OK"))
+            .collect();
+        // "error 7 at 0 depth lookup: certificate signature failure" lines come before
+        // "error LEAF: verification failed".
+        let mut failed: std::collections::HashMap<String, String> = Default::default();
+        let mut pending: Vec<String> = Vec::new();
+        for line in stderr.lines().map(str::trim) {
+            if let Some(file) = line
+                .strip_prefix("error ")
+                .and_then(|l| l.strip_suffix(": verification failed"))
+            {
+                failed.insert(file.to_string(), pending.join(" | "));
+                pending.clear();
+            } else if line.starts_with("error ") && line.contains(" depth lookup") {
+                pending.push(line.to_string());
+            }
+        }
+        for leaf in chunk {
+            let name = leaf.to_str().expect("UTF-8 path");
+            let answer = if ok.contains(name) && !failed.contains_key(name) {
+                Answer {
+                    accept: true,
+                    detail: String::new(),
+                }
+            } else if let Some(why) = failed.get(name) {
+                Answer {
+                    accept: false,
+                    detail: why.clone(),
+                }
+            } else {
+                // Not even read (e.g. "Could not read certificate from ..."): a rejection,
+                // provided openssl said something about the file.
+                let said: Vec<&str> = stderr.lines().filter(|l| l.contains(name)).collect();
+                assert!(
+                    !said.is_empty(),
+                    "openssl verify said nothing about {name}:\n{stdout}\n{stderr}"
+                );
+                Answer {
+                    accept: false,
+                    detail: said.join(" | "),
+                }
+            };
+            answers.push(answer);
+        }
+    }
+    answers
+}
+
+/// The DER SubjectPublicKeyInfo of a P-256 public key given as its 65-octet uncompressed
+/// point: the fixed prefix SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING
+/// (0 unused bits) } followed by the point.
+pub fn p256_spki_der(point: &[u8; 65]) -> Vec<u8> {
+    const PREFIX: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+        0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    assert_eq!(point[0], 0x04, "an uncompressed point");
+    [&PREFIX[..], &point[..]].concat()
+}
+
+/// (tag, header length, content length) of the element at the start of `der`, for
+/// definite lengths (short or long form, up to 4 length octets); None otherwise.
+pub fn try_header(der: &[u8]) -> Option<(u8, usize, usize)> {
+    let tag = *der.first()?;
+    let first = *der.get(1)?;
+    let (hl, len) = if first < 0x80 {
+        (2, first as usize)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if !(1..=4).contains(&n) {
+            return None;
+        }
+        let len = der
+            .get(2..2 + n)?
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        (2 + n, len)
+    };
+    if hl + len > der.len() {
+        return None;
+    }
+    Some((tag, hl, len))
+}
+
+/// The elements of a constructed element's content as (tag, content); None when an element
+/// has an indefinite or overlong length.
+pub fn try_elements(mut content: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let (tag, hl, len) = try_header(content)?;
+        out.push((tag, &content[hl..hl + len]));
+        content = &content[hl + len..];
+    }
+    Some(out)
+}
+
+/// The extnValue content (the octets inside the OCTET STRING) of the extension whose OID
+/// has the content octets `oid` in the certificate `der`, found by walking Certificate ->
+/// tbsCertificate -> [3] -> Extensions by hand (not with the crates under test).
+pub fn extension_value<'a>(der: &'a [u8], oid: &[u8]) -> Option<&'a [u8]> {
+    let (_, hl, len) = try_header(der)?;
+    let (tag, tbs) = *try_elements(&der[hl..hl + len])?.first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (_, exts) = try_elements(tbs)?.into_iter().find(|(t, _)| *t == 0xa3)?;
+    let (_, exts) = *try_elements(exts)?.first()?;
+    for (_, ext) in try_elements(exts)? {
+        let parts = try_elements(ext)?;
+        if parts.first() == Some(&(0x06, oid)) {
+            return parts.iter().find(|(t, _)| *t == 0x04).map(|(_, v)| *v);
+        }
+    }
+    None
+}
+
+/// The subjectKeyIdentifier (2.5.29.14) of a certificate, read by hand.
+pub fn subject_key_id(der: &[u8]) -> Option<Vec<u8>> {
+    let v = extension_value(der, &[0x55, 0x1d, 0x0e])?;
+    let (tag, hl, len) = try_header(v)?;
+    (tag == 0x04).then(|| v[hl..hl + len].to_vec())
+}
+
+/// The keyIdentifier [0] of the authorityKeyIdentifier (2.5.29.35) of a certificate, read
+/// by hand.
+pub fn authority_key_id(der: &[u8]) -> Option<Vec<u8>> {
+    let v = extension_value(der, &[0x55, 0x1d, 0x23])?;
+    let (tag, hl, len) = try_header(v)?;
+    if tag != 0x30 {
+        return None;
+    }
+    try_elements(&v[hl..hl + len])?
+        .into_iter()
+        .find(|(t, _)| *t == 0x80)
+        .map(|(_, id)| id.to_vec())
 }

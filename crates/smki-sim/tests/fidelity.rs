@@ -18,7 +18,7 @@ use x509_parser::prelude::*;
 /// cA FALSE extension (issuer OB); 2 with the SKI after the AKI and a NULL parameter in the
 /// signature algorithm (issuer Z99, DCC Boxed); 2 device certificates issued by an access
 /// control broker, without SKI and with another hwType; 1 device certificate (device CA
-/// 0001) whose certificatePolicies is not critical; 1 device certificate (E357) with
+/// "0001") whose certificatePolicies is not critical; 1 device certificate (E357) with
 /// keyUsage nonRepudiation (an error test case).
 const EXPECTED_MATCHES: usize = 445;
 

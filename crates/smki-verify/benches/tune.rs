@@ -52,18 +52,133 @@ fn main() {
         tables.push((gw, qw, gt, qts, build));
     }
     let mut best = vec![Duration::MAX; tables.len()];
-    for _ in 0..rounds {
-        // Interleave configurations so that load changes hit them alike.
+    for _ in 0..rounds * 4 {
+        // Interleave configurations so that load changes hit them alike; keep the best
+        // 64-signature slice.
         for (k, (_, _, gt, qts, _)) in tables.iter().enumerate() {
-            let t0 = Instant::now();
-            for (i, z, r, s) in &sigs {
-                assert!(verify_with_tables(gt, &qts[*i], z, r, s));
+            for c in sigs.chunks(64) {
+                let t0 = Instant::now();
+                for (i, z, r, s) in c {
+                    assert!(verify_with_tables(gt, &qts[*i], z, r, s));
+                }
+                best[k] = best[k].min(t0.elapsed());
             }
-            best[k] = best[k].min(t0.elapsed());
         }
     }
+    {
+        use p256::elliptic_curve::ops::Invert;
+        use p256::elliptic_curve::PrimeField;
+        let ss: Vec<p256::Scalar> = sigs
+            .iter()
+            .map(|(_, _, _, s)| p256::Scalar::from_repr((*s).into()).unwrap())
+            .collect();
+        let mut best_inv = Duration::MAX;
+        let mut best_mul = Duration::MAX;
+        let mut best_own = Duration::MAX;
+        for _ in 0..rounds {
+            let t0 = Instant::now();
+            for s in &ss {
+                std::hint::black_box(s.invert_vartime());
+            }
+            best_inv = best_inv.min(t0.elapsed());
+            let t0 = Instant::now();
+            for s in &ss {
+                std::hint::black_box(smki_verify::invert_scalar(s));
+            }
+            best_own = best_own.min(t0.elapsed());
+            let t0 = Instant::now();
+            let mut acc = p256::Scalar::ONE;
+            for s in &ss {
+                acc *= s;
+            }
+            std::hint::black_box(acc);
+            best_mul = best_mul.min(t0.elapsed());
+        }
+        println!(
+            "Scalar::invert_vartime {:?}, own binary inversion {:?}, Scalar mul {:?}",
+            best_inv / ss.len() as u32,
+            best_own / ss.len() as u32,
+            best_mul / ss.len() as u32
+        );
+    }
+    {
+        use smki_verify::{Backend, BatchItem, FastBackend, PublicKey};
+        let keys: Vec<_> = sks
+            .iter()
+            .map(|sk| {
+                let pk = PublicKey::from_sec1(
+                    p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+                        sk.verifying_key().as_affine(),
+                        false,
+                    )
+                    .as_bytes(),
+                )
+                .unwrap();
+                FastBackend.prepare(&pk)
+            })
+            .collect();
+        let items: Vec<_> = sigs
+            .iter()
+            .map(|(i, z, r, s)| BatchItem {
+                key: &keys[*i],
+                digest: *z,
+                r: *r,
+                s: *s,
+            })
+            .collect();
+        let sizes: Vec<usize> = std::env::var("TUNE_BATCH")
+            .unwrap_or_else(|_| "64".into())
+            .split(',')
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for &size in &sizes {
+            let mut out = vec![false; size];
+            let mut best = Duration::MAX;
+            for _ in 0..rounds * 4 {
+                for c in items.chunks_exact(size) {
+                    let t0 = Instant::now();
+                    FastBackend.verify_batch(c, &mut out);
+                    best = best.min(t0.elapsed());
+                    assert!(out.iter().all(|&o| o));
+                }
+            }
+            let per = best / size as u32;
+            println!(
+                "verify_batch {size}: {per:?}/verify ({:.0}/s)",
+                1e9 / per.as_nanos() as f64
+            );
+        }
+        let mut out = [false; 64];
+        let mut best = Duration::MAX;
+        let mut best1 = Duration::MAX;
+        // Best 64-signature slice: short slices catch the moments the core is not shared.
+        for _ in 0..rounds * 4 {
+            for c in items.chunks(64) {
+                let t0 = Instant::now();
+                FastBackend.verify_batch(c, &mut out);
+                best = best.min(t0.elapsed());
+                assert!(out.iter().all(|&o| o));
+            }
+            for c in items.chunks(64) {
+                let t0 = Instant::now();
+                for it in c {
+                    assert!(FastBackend.verify(it.key, &it.digest, &it.r, &it.s));
+                }
+                best1 = best1.min(t0.elapsed());
+            }
+        }
+        let per = best / 64;
+        let per1 = best1 / 64;
+        println!(
+            "FastBackend (G w={}, Q w={}): verify {per1:?} ({:.0}/s), verify_batch 64 {per:?}/verify ({:.0}/s)",
+            smki_verify::G_WINDOW,
+            smki_verify::Q_WINDOW,
+            1e9 / per1.as_nanos() as f64,
+            1e9 / per.as_nanos() as f64
+        );
+    }
     for (k, (gw, qw, gt, qts, build)) in tables.iter().enumerate() {
-        let per = best[k] / sigs.len() as u32;
+        let per = best[k] / 64;
         println!(
             "G w={gw} ({} KB) Q w={qw} ({} KB, build {build:?}): {per:?}/verify, {:.0} verifies/s (4 issuers, best of {rounds})",
             gt.size_bytes() / 1024,

@@ -1,30 +1,47 @@
 //! The fast verification backend: fixed-base tables for G and for each issuer key Q, so
-//! both scalar multiplications of u1*G + u2*Q are table look-ups and mixed additions, with
-//! no doublings (DESIGN.md "Performance facts").
+//! both scalar multiplications of u1*G + u2*Q are table look-ups and additions, with no
+//! doublings (DESIGN.md "Performance facts").
 //!
-//! * Tables: signed windows of w bits (digits in [-2^(w-1), 2^(w-1)]), for window i the
-//!   affine points j * 2^(w i) P for j = 1..=2^(w-1); a negative digit negates y. Built with
-//!   one field inversion per window (for the next window's base) and one batch
-//!   normalisation of the whole table.
-//! * Point arithmetic: incomplete Jacobian + affine formulas ([`Jacobian::add_affine`]),
-//!   the special cases (identity, doubling, P + (-P)) branched on: variable time, which is
-//!   fine for verification (public data only).
-//! * No field inversion for the final comparison: x(R) = X / Z^2, so x(R) mod n == r iff
-//!   X == r Z^2, or X == (r + n) Z^2 when r + n < p.
-//! * [`Backend::verify_batch`]: the 1/s scalar inversions of a batch share one inversion
-//!   (Montgomery's trick).
+//! * Tables ([`FixedBaseTable`]): signed windows of w bits (digits in [-2^(w-1), 2^(w-1)]),
+//!   for window i the affine points j * 2^(w i) P for j = 1..=2^(w-1); a negative digit
+//!   negates y. Built with one field inversion per window (for the next window's base) and
+//!   one batch normalisation of the whole table. G: w = 10 (shared), Q: w = 9 (per issuer).
+//! * Field and point arithmetic: our own Montgomery field type (`jacobian::Fe`, faster
+//!   addition and squaring than `p256`'s `FieldElement`), incomplete formulas with the
+//!   special cases (identity, doubling, P + (-P)) branched on: variable time, which is fine
+//!   for verification (public data only).
+//! * [`Backend::verify`]: all look-ups of a signature are gathered first (their cache misses
+//!   overlap), then summed in two independent Jacobian accumulators (mixed additions,
+//!   7M + 4S; the CPU overlaps the two chains), joined by one Jacobian addition. No field
+//!   inversion for the final comparison: x(R) = X / Z^2, so x(R) mod n == r iff X == r Z^2,
+//!   or X == (r + n) Z^2 when r + n < p. 1/s by a variable-time binary inversion (about
+//!   half the time of `p256`'s `invert_vartime`).
+//! * [`Backend::verify_batch`]: one scalar inversion for all the 1/s of up to 64 signatures
+//!   (Montgomery's trick); with at least [`AFFINE_MIN`] of them, the additions run in
+//!   affine coordinates across the whole batch: each signature's look-ups split into
+//!   [`CHAINS`] chains, every chain of every signature advances one addition per step, and
+//!   one field inversion per step serves them all (about 5M + 1S per addition plus a share
+//!   of the inversion). Measured here ~1.8x the throughput of [`Backend::verify`].
 
-use crate::jacobian::{batch_to_affine, be_to_limbs, lt, Affine, Fe, Jacobian};
+use crate::jacobian::{batch_to_affine, be_to_limbs, limbs_to_be, lt, Affine, Fe, Jacobian};
 use crate::{Backend, BatchItem, PublicKey};
-use p256::elliptic_curve::ops::{Invert, Reduce};
+use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::{Field, PrimeField};
 use p256::{AffinePoint, FieldBytes, Scalar, U256};
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
-/// Window of the shared table for G (signed digits).
+/// Window of the shared table for G (signed digits): 26 windows of 512 points, 832 KB,
+/// built once per process (~10 ms).
+///
+/// Measured here (benches/tune.rs, single `verify`, best 64-signature slices, 4 issuers):
+/// G/Q windows 7/7 41k verifies/s, 8/8 44k, 10/8 47k, 10/9 50k, 10/10 51k, 11/9 50k. Larger windows pay
+/// more than DESIGN.md's L2 rule suggests because all look-ups of a verification are
+/// gathered before the additions start, so their cache misses overlap.
 pub const G_WINDOW: u32 = 10;
-/// Window of each issuer's table for Q (signed digits).
-pub const Q_WINDOW: u32 = 8;
+/// Window of each issuer's table for Q (signed digits): 29 windows of 256 points, 464 KB
+/// and ~5 ms to build per issuer (w = 10 gains ~3% more for 832 KB and ~10 ms).
+pub const Q_WINDOW: u32 = 9;
 /// Signatures whose 1/s share one scalar inversion in [`Backend::verify_batch`].
 const BATCH: usize = 64;
 
@@ -38,7 +55,8 @@ const N: [u64; 4] = [
 /// p - n, little-endian limbs: r + n < p iff r < p - n.
 const P_MINUS_N: [u64; 4] = [0x0c46_353d_039c_daae, 0x4319_0553_58e8_617b, 0, 0];
 
-/// A signed-window fixed-base table for one point (about 270 KB at w = 8).
+/// A signed-window fixed-base table for one point: (256 / w + 1) 2^(w-1) affine points of
+/// 64 octets (264 KB at w = 8, 464 KB at w = 9, 832 KB at w = 10).
 pub struct FixedBaseTable {
     window: u32,
     /// 2^(w-1): points per window.
@@ -62,8 +80,8 @@ impl core::fmt::Debug for FixedBaseTable {
 /// Signed digits of a scalar below 2^256, at most 65 of them (w >= 4).
 type Digits = [i16; 66];
 
-/// Number of windows for a 256-bit scalar in signed w-bit digits: the top window may
-/// receive a carry only when w divides 256.
+/// Number of windows for a 256-bit scalar in signed w-bit digits: ceil(256 / w), plus one
+/// for the final carry when w divides 256; both are 256 / w + 1.
 const fn windows_for(w: u32) -> usize {
     256 / w as usize + 1
 }
@@ -189,6 +207,113 @@ fn scalar_limbs(k: &Scalar) -> [u64; 4] {
     be_to_limbs(&k.to_bytes().into())
 }
 
+/// 1 / a mod n for a scalar a != 0: binary extended Euclid on 64-bit limbs, variable time
+/// (public data only). Exposed for the tuning bench.
+#[doc(hidden)]
+pub fn invert_scalar(a: &Scalar) -> Scalar {
+    debug_assert!(!bool::from(a.is_zero()));
+    let a = scalar_limbs(a);
+    let inv = inv_mod_n(&a);
+    Option::from(Scalar::from_repr(FieldBytes::from(limbs_to_be(&inv)))).expect("below n")
+}
+
+fn is_one(x: &[u64; 4]) -> bool {
+    x[0] == 1 && (x[1] | x[2] | x[3]) == 0
+}
+
+/// x >>= k for 0 < k < 64.
+#[inline(always)]
+fn shr(x: &mut [u64; 4], k: u32) {
+    x[0] = (x[0] >> k) | (x[1] << (64 - k));
+    x[1] = (x[1] >> k) | (x[2] << (64 - k));
+    x[2] = (x[2] >> k) | (x[3] << (64 - k));
+    x[3] >>= k;
+}
+
+/// x = x / 2 mod n (x < n).
+#[inline(always)]
+fn half_mod_n(x: &mut [u64; 4]) {
+    if x[0] & 1 == 0 {
+        shr(x, 1);
+        return;
+    }
+    let mut c = 0u128;
+    for i in 0..4 {
+        let t = x[i] as u128 + N[i] as u128 + c;
+        x[i] = t as u64;
+        c = t >> 64;
+    }
+    shr(x, 1);
+    x[3] |= (c as u64) << 63;
+}
+
+/// x -= y as integers; returns the borrow.
+#[inline(always)]
+fn sub_in_place(x: &mut [u64; 4], y: &[u64; 4]) -> bool {
+    let mut borrow = false;
+    for i in 0..4 {
+        let (d, b1) = x[i].overflowing_sub(y[i]);
+        let (d, b2) = d.overflowing_sub(borrow as u64);
+        x[i] = d;
+        borrow = b1 | b2;
+    }
+    borrow
+}
+
+/// x = x - y mod n (x, y < n).
+#[inline(always)]
+fn sub_mod_n(x: &mut [u64; 4], y: &[u64; 4]) {
+    if sub_in_place(x, y) {
+        let mut c = 0u128;
+        for i in 0..4 {
+            let t = x[i] as u128 + N[i] as u128 + c;
+            x[i] = t as u64;
+            c = t >> 64;
+        }
+    }
+}
+
+/// 1 / a mod n for 0 < a < n (n prime, so gcd(a, n) = 1).
+fn inv_mod_n(a: &[u64; 4]) -> [u64; 4] {
+    let (mut u, mut v) = (*a, N);
+    // Invariants: x1 a = u, x2 a = v (mod n).
+    let (mut x1, mut x2) = ([1u64, 0, 0, 0], [0u64; 4]);
+    while !is_one(&u) && !is_one(&v) {
+        while u[0] & 1 == 0 {
+            let k = u[0].trailing_zeros().min(63);
+            if k == 0 {
+                break;
+            }
+            shr(&mut u, k);
+            for _ in 0..k {
+                half_mod_n(&mut x1);
+            }
+        }
+        while v[0] & 1 == 0 {
+            let k = v[0].trailing_zeros().min(63);
+            if k == 0 {
+                break;
+            }
+            shr(&mut v, k);
+            for _ in 0..k {
+                half_mod_n(&mut x2);
+            }
+        }
+        if lt(&u, &v) {
+            sub_in_place(&mut v, &u);
+            sub_mod_n(&mut x2, &x1);
+        } else {
+            sub_in_place(&mut u, &v);
+            sub_mod_n(&mut x1, &x2);
+        }
+    }
+    if is_one(&u) {
+        x1
+    } else {
+        x2
+    }
+}
+
 /// r or s as a scalar: None unless 0 < v < n.
 fn parse_scalar(v: &[u8; 32]) -> Option<Scalar> {
     let s = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(*v)))?;
@@ -252,8 +377,10 @@ impl FastKey {
 }
 
 /// The fast ECDSA P-256 verifier: fixed-base tables for G (shared, built on first use) and
-/// for each issuer key (in [`FastKey`], ~270 KB and a few ms per issuer), incomplete
-/// variable-time formulas, no final field inversion, batched 1/s inversions.
+/// for each issuer key (in [`FastKey`], 464 KB and ~5 ms per issuer), incomplete
+/// variable-time formulas, no final field inversion; [`Backend::verify_batch`] shares the
+/// 1/s inversion and, for batches of [`AFFINE_MIN`] or more, the additions' field
+/// inversions. Prefer `verify_batch` with batches of ~64 signatures.
 ///
 /// Same results as [`crate::PlainBackend`]: high s accepted, r or s equal to 0 or >= n
 /// rejected, the digest taken whole as bits2int and reduced mod n.
@@ -284,9 +411,7 @@ pub fn verify_with_tables(
     let (Some(rs), Some(ss)) = (parse_scalar(r), parse_scalar(s)) else {
         return false;
     };
-    let Some(w) = Option::<Scalar>::from(ss.invert_vartime()) else {
-        return false;
-    };
+    let w = invert_scalar(&ss);
     check_with(gt, qt, &(digest_scalar(digest) * w), &(rs * w), r)
 }
 
@@ -366,9 +491,7 @@ impl Backend for FastBackend {
         let (Some(rs), Some(ss)) = (parse_scalar(r), parse_scalar(s)) else {
             return false;
         };
-        let Some(w) = Option::<Scalar>::from(ss.invert_vartime()) else {
-            return false;
-        };
+        let w = invert_scalar(&ss);
         Self::check(key, &(digest_scalar(digest) * w), &(rs * w), r)
     }
 
@@ -391,22 +514,266 @@ impl Backend for FastBackend {
                 prefix[i] = acc;
             }
             // Non-zero: a product of non-zero scalars mod the prime n.
-            let mut inv = Option::<Scalar>::from(acc.invert_vartime()).expect("non-zero");
+            let mut inv = invert_scalar(&acc);
+            let mut u = [(Scalar::ZERO, Scalar::ZERO); BATCH];
             for i in (0..items.len()).rev() {
                 if !ok[i] {
-                    out[i] = false;
                     continue;
                 }
                 // inv = (product of the valid s_0..s_i)^-1
                 let w = if i == 0 { inv } else { inv * prefix[i - 1] };
                 inv *= s[i];
-                let it = &items[i];
-                let u1 = digest_scalar(&it.digest) * w;
-                let u2 = r[i] * w;
-                out[i] = Self::check(it.key, &u1, &u2, &it.r);
+                u[i] = (digest_scalar(&items[i].digest) * w, r[i] * w);
+            }
+            let valid = ok.iter().filter(|&&o| o).count();
+            if valid >= AFFINE_MIN {
+                batch_affine(items, &ok, &u, out);
+            } else {
+                for (i, it) in items.iter().enumerate() {
+                    out[i] = ok[i] && Self::check(it.key, &u[i].0, &u[i].1, &it.r);
+                }
             }
         }
     }
+}
+
+/// Batches (of at most 64) with at least this many valid signatures take
+/// [`batch_affine`]; below, its per-step field inversions cost more than they save
+/// (measured: break-even near 16).
+#[doc(hidden)]
+pub const AFFINE_MIN: usize = 20;
+/// Independent chains per signature in [`batch_affine`]: more chains, fewer steps (and
+/// field inversions) per batch. Measured: 2 chains 82k verifies/s, 4 90k, 8 92k.
+const CHAINS: usize = 8;
+
+/// An affine point or the identity, for the batch-affine additions.
+#[derive(Clone, Copy)]
+struct Pt {
+    x: Fe,
+    y: Fe,
+    inf: bool,
+}
+
+const INF: Pt = Pt {
+    x: Fe::ZERO,
+    y: Fe::ZERO,
+    inf: true,
+};
+
+impl From<Affine> for Pt {
+    #[inline(always)]
+    fn from(a: Affine) -> Pt {
+        Pt {
+            x: a.x,
+            y: a.y,
+            inf: false,
+        }
+    }
+}
+
+/// What [`batch_add`] does to one pair.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// Nothing left to do (an operand was the identity, or P + (-P)).
+    Done,
+    /// lambda = num / den, then the chord-and-tangent formulas.
+    Slope,
+}
+
+/// acc[i] += add[i] for every i in affine coordinates, all the slope denominators inverted
+/// with one field inversion (Montgomery's trick). Handles the identity on either side,
+/// doubling (acc = add: tangent slope (3x^2 - 3) / 2y) and P + (-P) (identity). Variable
+/// time. `den`, `num`, `ops` are scratch space.
+fn batch_add(acc: &mut [Pt], add: &[Pt], den: &mut Vec<Fe>, num: &mut Vec<Fe>, ops: &mut Vec<Op>) {
+    den.clear();
+    num.clear();
+    ops.clear();
+    // den holds prefix products of the denominators.
+    let mut prod = Fe::ONE;
+    for (a, b) in acc.iter_mut().zip(add) {
+        let (op, d, n) = if b.inf {
+            (Op::Done, Fe::ONE, Fe::ZERO)
+        } else if a.inf {
+            *a = *b;
+            (Op::Done, Fe::ONE, Fe::ZERO)
+        } else {
+            let dx = b.x - a.x;
+            if !dx.is_zero() {
+                (Op::Slope, dx, b.y - a.y)
+            } else if b.y == a.y {
+                // a = b (y != 0: P-256 has no point of order 2): tangent.
+                let x2 = a.x.square() - Fe::ONE;
+                (Op::Slope, a.y.double(), x2.double() + x2)
+            } else {
+                *a = INF;
+                (Op::Done, Fe::ONE, Fe::ZERO)
+            }
+        };
+        prod = prod * d;
+        den.push(prod);
+        num.push(n);
+        ops.push(op);
+    }
+    if !ops.contains(&Op::Slope) {
+        return;
+    }
+    // Non-zero: a product of non-zero field elements.
+    let mut inv = prod.invert().expect("non-zero denominators");
+    for i in (0..acc.len()).rev() {
+        if ops[i] == Op::Done {
+            // d_i = 1: inv, the inverse of d_0 ... d_i, is that of d_0 ... d_(i-1) too.
+            continue;
+        }
+        // inv = (d_0 ... d_i)^-1, so 1 / d_i = inv * (d_0 ... d_(i-1)).
+        let di_inv = if i == 0 { inv } else { inv * den[i - 1] };
+        let (a, b) = (acc[i], add[i]);
+        let tangent = b.x == a.x;
+        let lambda = num[i] * di_inv;
+        let x3 = lambda.square() - a.x - b.x;
+        let y3 = lambda * (a.x - x3) - a.y;
+        // (d_0 ... d_(i-1))^-1 = inv * d_i.
+        inv = inv * if tangent { a.y.double() } else { b.x - a.x };
+        acc[i] = Pt {
+            x: x3,
+            y: y3,
+            inf: false,
+        };
+    }
+}
+
+/// The batch-affine path of [`Backend::verify_batch`]: each signature's non-zero table
+/// look-ups (u1 on G, u2 on Q) are split into [`CHAINS`] chains; all chains of all
+/// signatures advance one affine addition per step with one shared field inversion (about
+/// 5M + 1S per addition instead of 7M + 4S for a mixed Jacobian addition), then the chains
+/// of each signature are summed pairwise the same way and x(R) is compared with r.
+fn batch_affine(
+    items: &[BatchItem<'_, FastKey>],
+    ok: &[bool; BATCH],
+    u: &[(Scalar, Scalar); BATCH],
+    out: &mut [bool],
+) {
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|sc| batch_affine_in(&mut sc.borrow_mut(), items, ok, u, out));
+}
+
+/// Buffers of [`batch_affine`], kept per thread: a batch gathers ~225 KB of points, and a
+/// fresh allocation of that size is a fresh mapping (page faults) on every call.
+#[derive(Default)]
+struct Scratch {
+    pts: Vec<Affine>,
+    acc: Vec<Pt>,
+    add: Vec<Pt>,
+    half_a: Vec<Pt>,
+    half_b: Vec<Pt>,
+    den: Vec<Fe>,
+    num: Vec<Fe>,
+    ops: Vec<Op>,
+}
+
+fn batch_affine_in(
+    sc: &mut Scratch,
+    items: &[BatchItem<'_, FastKey>],
+    ok: &[bool; BATCH],
+    u: &[(Scalar, Scalar); BATCH],
+    out: &mut [bool],
+) {
+    let gt = g_fast_table();
+    let m = items.len();
+    // Gather: the points of signature i are pts[start[i] .. start[i] + lens[i]].
+    sc.pts.clear();
+    let mut start = [0usize; BATCH];
+    let mut lens = [0usize; BATCH];
+    for i in 0..m {
+        start[i] = sc.pts.len();
+        if !ok[i] {
+            continue;
+        }
+        let qt = &items[i].key.q;
+        let d1 = recode(&scalar_limbs(&u[i].0), gt.window);
+        let d2 = recode(&scalar_limbs(&u[i].1), qt.window);
+        for (w, &d) in d1.iter().enumerate().take(gt.windows) {
+            if d != 0 {
+                sc.pts.push(gt.point(w, d));
+            }
+        }
+        for (w, &d) in d2.iter().enumerate().take(qt.windows) {
+            if d != 0 {
+                sc.pts.push(qt.point(w, d));
+            }
+        }
+        lens[i] = sc.pts.len() - start[i];
+    }
+    // Lanes: signature i, chain c at i * CHAINS + c; chain c takes points c, c + CHAINS, ...
+    let lanes = m * CHAINS;
+    sc.acc.clear();
+    sc.acc.resize(lanes, INF);
+    sc.add.clear();
+    sc.add.resize(lanes, INF);
+    let steps = lens.iter().map(|&l| l.div_ceil(CHAINS)).max().unwrap_or(0);
+    for t in 0..steps {
+        for i in 0..m {
+            for c in 0..CHAINS {
+                let k = t * CHAINS + c;
+                sc.add[i * CHAINS + c] = if k < lens[i] {
+                    sc.pts[start[i] + k].into()
+                } else {
+                    INF
+                };
+            }
+        }
+        batch_add(&mut sc.acc, &sc.add, &mut sc.den, &mut sc.num, &mut sc.ops);
+    }
+    // Sum the chains of each signature pairwise: chain c += chain c + half.
+    let mut half = CHAINS / 2;
+    while half >= 1 {
+        sc.half_a.clear();
+        sc.half_b.clear();
+        for i in 0..m {
+            for c in 0..half {
+                sc.half_a.push(sc.acc[i * CHAINS + c]);
+                sc.half_b.push(sc.acc[i * CHAINS + c + half]);
+            }
+        }
+        batch_add(
+            &mut sc.half_a,
+            &sc.half_b,
+            &mut sc.den,
+            &mut sc.num,
+            &mut sc.ops,
+        );
+        for i in 0..m {
+            for c in 0..half {
+                sc.acc[i * CHAINS + c] = sc.half_a[i * half + c];
+            }
+        }
+        half /= 2;
+    }
+    for i in 0..m {
+        let p = sc.acc[i * CHAINS];
+        out[i] = ok[i] && !p.inf && x_affine_matches(&p.x, &items[i].r);
+    }
+}
+
+/// Does the affine x coordinate, reduced mod n, equal r (0 < r < n)?
+fn x_affine_matches(x: &Fe, r: &[u8; 32]) -> bool {
+    let x = x.to_canonical();
+    let r = be_to_limbs(r);
+    if x == r {
+        return true;
+    }
+    if lt(&r, &P_MINUS_N) {
+        let mut rn = [0u64; 4];
+        let mut carry = 0u128;
+        for i in 0..4 {
+            let t = r[i] as u128 + N[i] as u128 + carry;
+            rn[i] = t as u64;
+            carry = t >> 64;
+        }
+        return x == rn;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -439,6 +806,44 @@ mod tests {
             acc += if di < 0 { -v } else { v };
         }
         acc
+    }
+
+    #[test]
+    fn affine_comparison() {
+        let r_small = limbs_to_be(&[5, 0, 0, 0]);
+        let mut rn = N;
+        rn[0] += 5;
+        let x = |l: [u64; 4]| Fe::from_canonical(l);
+        assert!(x_affine_matches(&x([5, 0, 0, 0]), &r_small));
+        assert!(x_affine_matches(&x(rn), &r_small), "x = r + n");
+        assert!(!x_affine_matches(&x([6, 0, 0, 0]), &r_small));
+        // r = p - n + 5, x = 5: r + n = p + 5 is no x coordinate.
+        let mut r_big = P_MINUS_N;
+        r_big[0] += 5;
+        assert!(!x_affine_matches(&x([5, 0, 0, 0]), &limbs_to_be(&r_big)));
+        assert!(x_affine_matches(&x(r_big), &limbs_to_be(&r_big)));
+    }
+
+    #[test]
+    fn scalar_inversion() {
+        let mut ks = vec![
+            Scalar::ONE,
+            -Scalar::ONE,
+            Scalar::from(2u64),
+            -Scalar::from(2u64),
+        ];
+        let mut x = Scalar::from(0x0123_4567_89ab_cdefu64);
+        for _ in 0..300 {
+            x = x.square() + Scalar::from(3u64);
+            ks.push(x);
+        }
+        for i in 0..256 {
+            // 2^i: long runs of zero bits.
+            ks.push(Field::pow_vartime(&Scalar::from(2u64), [i as u64]));
+        }
+        for k in ks {
+            assert_eq!(invert_scalar(&k) * k, Scalar::ONE, "{k:?}");
+        }
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Fe {
     ]);
 
     /// Montgomery product a * b / R.
-    #[inline]
+    #[inline(always)]
     pub fn mul_mont(&self, b: &Fe) -> Fe {
         let a = &self.0;
         let b = &b.0;
@@ -105,7 +105,7 @@ impl Fe {
     }
 
     /// Montgomery square.
-    #[inline]
+    #[inline(always)]
     pub fn square(&self) -> Fe {
         let a = &self.0;
         // Off-diagonal products once, doubled, plus the diagonal.

@@ -10,8 +10,9 @@
 //! * [`recover_keys`]: the candidate public keys for a signature over a digest;
 //!   [`recover_pinned`]: the one whose key identifier equals the authorityKeyIdentifier.
 //! * [`FastBackend`]: fixed-base tables for G and per issuer key, variable-time incomplete
-//!   formulas, no final inversion, batched 1/s ([`Backend::verify_batch`]); tested
-//!   against [`PlainBackend`].
+//!   formulas, no final inversion; [`Backend::verify_batch`] batches the 1/s inversions and
+//!   runs the additions in affine coordinates across the batch. Tested against
+//!   [`PlainBackend`] (tests/fast_*.rs).
 //! * [`fixed_base`]: a window-8 table for the generator G and a table-based signer (for the
 //!   simulator; variable time).
 #![forbid(unsafe_code)]
@@ -29,7 +30,7 @@ pub use backend::{Backend, BatchItem, PlainBackend};
 pub use error::{Error, ErrorKind};
 pub use fast::{g_fast_table, FastBackend, FastKey, FixedBaseTable, G_WINDOW, Q_WINDOW};
 #[doc(hidden)]
-pub use fast::{verify_with_tables, x_matches_affine_for_tests};
+pub use fast::{invert_scalar, verify_with_tables, x_matches_affine_for_tests, AFFINE_MIN};
 pub use key::PublicKey;
 pub use recover::{recover_keys, recover_pinned};
 pub use registry::{Issuer, IssuerId, KeySource, Lookup, Registry};

@@ -14,6 +14,7 @@ use proptest::prelude::*;
 use smki_verify::fixed_base::{g_table, sign_prehash_with_table};
 use smki_verify::{
     x_matches_affine_for_tests, Backend, BatchItem, FastBackend, FastKey, PlainBackend, PublicKey,
+    AFFINE_MIN,
 };
 use std::sync::OnceLock;
 
@@ -84,6 +85,17 @@ fn both(i: &Issuer, z: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
         &mut out,
     );
     assert_eq!(out[0], fast, "verify_batch of one");
+    // And in a batch large enough for the batch-affine path (the same item repeated).
+    let item = BatchItem {
+        key: &i.fast,
+        digest: *z,
+        r: *r,
+        s: *s,
+    };
+    let items = [item; AFFINE_MIN];
+    let mut out = [!fast; AFFINE_MIN];
+    FastBackend.verify_batch(&items, &mut out);
+    assert!(out.iter().all(|&o| o == fast), "batch-affine path");
     fast
 }
 
@@ -207,6 +219,50 @@ fn doubling_and_infinity_paths() {
     let z_bytes = be(&-Scalar::from(7u64));
     let r = be(&Scalar::from(7u64));
     assert!(!both(g, &z_bytes, &r, &be(&Scalar::ONE)));
+}
+
+#[test]
+fn structured_batch_affine() {
+    // One batch mixing the special cases of the batch-affine additions: tangents (equal
+    // partial sums), cancellations (identity), identity chains, across keys.
+    let is = issuers();
+    let mut cases = Vec::new();
+    for (who, i) in is.iter().enumerate() {
+        for a in [1u64, 2, 5, 7, 255, 256, 512, 1000] {
+            for (u1, u2) in [
+                (Scalar::from(a), Scalar::from(a)),
+                (Scalar::from(2 * a), Scalar::from(a)),
+                (-Scalar::from(a), Scalar::from(a)),
+                (Scalar::ZERO, Scalar::from(a)),
+                (scalar("big", a), scalar("big", a)),
+            ] {
+                if let Some((z, r, s)) = with_u(i, u1, u2) {
+                    cases.push((who, z, r, s));
+                }
+            }
+        }
+        // R at infinity.
+        let r = scalar("r-inf-b", who as u64);
+        cases.push((who, be(&-(r * i.d)), be(&r), be(&scalar("s", 0))));
+    }
+    assert!(cases.len() > 200);
+    let items: Vec<_> = cases
+        .iter()
+        .map(|(w, z, r, s)| BatchItem {
+            key: &is[*w].fast,
+            digest: *z,
+            r: *r,
+            s: *s,
+        })
+        .collect();
+    let expect: Vec<bool> = cases
+        .iter()
+        .map(|(w, z, r, s)| PlainBackend.verify(&is[*w].plain, z, r, s))
+        .collect();
+    assert!(expect.iter().filter(|&&e| e).count() > 150);
+    let mut out = vec![false; items.len()];
+    FastBackend.verify_batch(&items, &mut out);
+    assert_eq!(out, expect);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::hex;
-use smki_verify::{sha256, Backend, BatchItem, FastBackend, PlainBackend, PublicKey};
+use smki_verify::{sha256, Backend, BatchItem, FastBackend, PlainBackend, PublicKey, AFFINE_MIN};
 
 const JSON: &str = include_str!("../../../vectors/wycheproof/ecdsa_secp256r1_sha256_test.json");
 
@@ -98,6 +98,20 @@ fn wycheproof_fast_backend() {
             let f = FastBackend.verify(&fast, &z, &r, &s);
             assert_eq!(p, want, "tcId {id} ({}): plain", t["comment"]);
             assert_eq!(f, want, "tcId {id} ({}): fast", t["comment"]);
+            // Alone in a batch large enough for the batch-affine path.
+            let item = BatchItem {
+                key: &fast,
+                digest: z,
+                r,
+                s,
+            };
+            let mut out = [!want; AFFINE_MIN];
+            FastBackend.verify_batch(&[item; AFFINE_MIN], &mut out);
+            assert!(
+                out.iter().all(|&o| o == want),
+                "tcId {id} ({}): fast batch-affine",
+                t["comment"]
+            );
             // x(R) >= n: the comparison's (r + n) Z^2 == X branch, end to end (tcId 350).
             if want && t["comment"].as_str() == Some("k*G has a large x-coordinate") {
                 large_x += 1;
