@@ -86,7 +86,13 @@ fn locator_name(v: &Value) -> String {
 /// `smki scan --recover-issuer-keys --findings` of `dir`: file name -> finding.
 fn scan(dir: &Path, findings: &Path) -> BTreeMap<String, Value> {
     let o = smki(
-        &["scan", "--recover-issuer-keys", "--quiet", "--fail-on", "never"],
+        &[
+            "scan",
+            "--recover-issuer-keys",
+            "--quiet",
+            "--fail-on",
+            "never",
+        ],
         &[("", dir), ("--findings", findings)],
     );
     assert!(
@@ -123,8 +129,7 @@ fn lenient_rs(sig_value: &[u8]) -> Option<([u8; 32], [u8; 32])> {
     for ((tag, v), slot) in ints.into_iter().zip(out.iter_mut()) {
         let skip = v.iter().take_while(|&&b| b == 0).count();
         let m = &v[skip..];
-        if tag != 0x02 || m.len() > 32 || (skip == 0 && m.first().is_some_and(|b| b & 0x80 != 0))
-        {
+        if tag != 0x02 || m.len() > 32 || (skip == 0 && m.first().is_some_and(|b| b & 0x80 != 0)) {
             return None;
         }
         slot[32 - m.len()..].copy_from_slice(m);
@@ -166,8 +171,8 @@ fn dcc_remediation_audits_clean_and_java_accepts() {
             ("--json", &audit_json),
         ],
     );
-    let report: Value = serde_json::from_slice(&std::fs::read(&audit_json).expect("a.json"))
-        .expect("audit JSON");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&audit_json).expect("a.json")).expect("audit JSON");
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -231,7 +236,10 @@ fn dcc_remediation_audits_clean_and_java_accepts() {
             assert_eq!(g["verdict"], "clean", "{name} after remediation: {g}");
             assert_eq!(g["predictions"]["java"], "accept", "{name}");
         } else {
-            assert_eq!(g["verdict"], f["verdict"], "{name}: untouched, same verdict");
+            assert_eq!(
+                g["verdict"], f["verdict"],
+                "{name}: untouched, same verdict"
+            );
         }
     }
 

@@ -257,7 +257,11 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
         row[1] += ja.accept as usize;
         row[2] += oa.accept as usize;
         if !ja.accept {
-            failures.push(format!("Java rejects {profile} {}: {}", path.display(), ja.detail));
+            failures.push(format!(
+                "Java rejects {profile} {}: {}",
+                path.display(),
+                ja.detail
+            ));
         }
         if !oa.accept {
             failures.push(format!(
@@ -286,9 +290,7 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
     for (p, [n, j, o]) in &table {
         eprintln!("{p:<14} {n:>6} {j:>12} {o:>14}");
     }
-    eprintln!(
-        "openssl without -no_check_time: {expired:?} refused as expired (and nothing else)"
-    );
+    eprintln!("openssl without -no_check_time: {expired:?} refused as expired (and nothing else)");
 
     // Negative controls: the same harness rejects when it should, so the acceptances above
     // are real. A device certificate under the root's key (not its issuer); and openssl
@@ -460,7 +462,10 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
             // Only the signature changed: same tbsCertificate and algorithm.
             let (tbs0, alg0, _) = support::split_certificate(&der);
             let (tbs1, alg1, _) = support::split_certificate(&new);
-            assert!(tbs0 == tbs1 && alg0 == alg1, "{file:?}: only the signature changed");
+            assert!(
+                tbs0 == tbs1 && alg0 == alg1,
+                "{file:?}: only the signature changed"
+            );
             file
         });
         cases.push(Case {
@@ -513,10 +518,14 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
         t.openssl_pred_accept += (c.predicted_openssl == "accept") as usize;
         t.openssl_accept += oa.accept as usize;
         if !ja.accept {
-            examples.entry((label.clone(), "java")).or_insert(ja.detail.clone());
+            examples
+                .entry((label.clone(), "java"))
+                .or_insert(ja.detail.clone());
         }
         if !oa.accept {
-            examples.entry((label.clone(), "openssl")).or_insert(oa.detail.clone());
+            examples
+                .entry((label.clone(), "openssl"))
+                .or_insert(oa.detail.clone());
         }
         for (rp, predicted, answer) in [
             ("java", &c.predicted_java, ja),

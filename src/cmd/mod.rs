@@ -78,8 +78,8 @@ pub struct IssuerArgs {
 impl IssuerArgs {
     /// An examiner with every CA certificate of `--issuers` registered. Unreadable issuer
     /// files are errors (exit 2): a run without its anchors would mislead.
-    pub fn examiner(&self) -> Result<Examiner, String> {
-        let ex = Examiner::plain(self.recover_issuer_keys);
+    pub fn examiner(&self) -> Result<Examiner<smki_verify::FastBackend>, String> {
+        let ex = Examiner::fast(self.recover_issuer_keys);
         for path in &self.issuers {
             for rec in smki_repo::open(path) {
                 let rec = rec.map_err(|e| format!("--issuers: {e}"))?;

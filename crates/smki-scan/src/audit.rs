@@ -192,7 +192,7 @@ pub fn audit<B: Backend>(
     let _ = for_each_ordered(
         pairs,
         threads,
-        |p| check_pair(ex, p, &entries),
+        |batch| batch.iter().map(|p| check_pair(ex, p, &entries)).collect(),
         |p, (failures, kind): PairResult| -> Result<(), ()> {
             match &p {
                 Pair::Both(i, ..) => {

@@ -3,7 +3,9 @@ use crate::predict::{predict, Prediction, Predictions};
 use serde::Serialize;
 use smki_der::{DefectCode, SignatureEncoding};
 use smki_repo::{Locator, Metadata, Record};
-use smki_verify::{sha256, Backend, KeySource, Lookup, PlainBackend, PublicKey, Registry};
+use smki_verify::{
+    sha256, Backend, BatchItem, FastBackend, KeySource, Lookup, PlainBackend, PublicKey, Registry,
+};
 use smki_x509::{ber_issues, lints, CertBer, CertView, Fields, KeyAlgorithm, Lint, Profile, Usage};
 use std::sync::RwLock;
 
@@ -179,6 +181,13 @@ impl Examiner<PlainBackend> {
     }
 }
 
+impl Examiner<FastBackend> {
+    /// With the fast backend (fixed-base tables per issuer, batched inversions).
+    pub fn fast(recover: bool) -> Self {
+        Examiner::new(FastBackend, recover)
+    }
+}
+
 impl<B: Backend> Examiner<B> {
     pub fn new(backend: B, recover: bool) -> Self {
         Examiner {
@@ -256,10 +265,9 @@ impl<B: Backend> Examiner<B> {
 
     /// Examines one record as a reader produced it (an error becomes an unreadable finding).
     pub fn examine_result(&self, record: &Result<Record, smki_repo::Error>) -> Finding {
-        match record {
-            Ok(rec) => self.examine(rec),
-            Err(e) => Finding::unreadable_record(e),
-        }
+        self.examine_batch(std::slice::from_ref(record))
+            .pop()
+            .expect("one finding")
     }
 
     /// Examines one record.
@@ -269,17 +277,94 @@ impl<B: Backend> Examiner<B> {
 
     /// Examines the DER of one record.
     pub fn examine_der(&self, der: &[u8], locator: Locator, meta: Option<Metadata>) -> Finding {
+        let draft = self.prepare(der, locator, meta);
+        self.finish_batch(vec![draft]).pop().expect("one finding")
+    }
+
+    /// Examines a batch of records (in order): every signature of the batch is verified in
+    /// one call to the backend's `verify_batch`, so a fast backend can share the work (one
+    /// scalar inversion for the batch).
+    pub fn examine_batch(&self, records: &[Result<Record, smki_repo::Error>]) -> Vec<Finding> {
+        let drafts = records
+            .iter()
+            .map(|r| match r {
+                Ok(rec) => self.prepare(&rec.der, rec.locator.clone(), rec.meta.clone()),
+                Err(e) => Draft::done(Finding::unreadable_record(e)),
+            })
+            .collect();
+        self.finish_batch(drafts)
+    }
+
+    /// Verifies the drafts that wait for it, all in one batch, and concludes each.
+    fn finish_batch(&self, drafts: Vec<Draft>) -> Vec<Finding> {
+        let verified: Vec<bool> = {
+            let registry = self.registry.read().expect("registry lock");
+            let items: Vec<BatchItem<'_, B::Key>> = drafts
+                .iter()
+                .filter_map(|d| match &d.step {
+                    Step::Verify {
+                        issuer: IssuerRef::Registry { id, .. },
+                        digest,
+                        r,
+                        s,
+                    } => Some(BatchItem {
+                        key: &registry.get(*id).prepared,
+                        digest: *digest,
+                        r: *r,
+                        s: *s,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let mut out = vec![false; items.len()];
+            registry.backend().verify_batch(&items, &mut out);
+            out
+        };
+        let mut verified = verified.into_iter();
+        drafts
+            .into_iter()
+            .map(|d| {
+                let ok = match &d.step {
+                    Step::Verify {
+                        issuer: IssuerRef::Registry { .. },
+                        ..
+                    } => verified.next(),
+                    Step::Verify {
+                        issuer: IssuerRef::SelfSigned { key, .. },
+                        digest,
+                        r,
+                        s,
+                    } => {
+                        let registry = self.registry.read().expect("registry lock");
+                        let prepared = registry.backend().prepare(key);
+                        Some(registry.backend().verify(&prepared, digest, r, s))
+                    }
+                    Step::Done(..) => None,
+                };
+                self.conclude(d, ok)
+            })
+            .collect()
+    }
+
+    /// Everything up to the verification itself: the view, the signature analysis, the
+    /// strict walk, the fields, the rules that need no signature check, the issuer lookup.
+    fn prepare(&self, der: &[u8], locator: Locator, meta: Option<Metadata>) -> Draft {
         let sha = hex::encode(sha256(der));
         let view = match CertView::split(der) {
             Ok(v) => v,
             Err(e) => {
-                return Finding::unreadable(locator, sha, meta, format!("not a certificate: {e}"))
+                return Draft::done(Finding::unreadable(
+                    locator,
+                    sha,
+                    meta,
+                    format!("not a certificate: {e}"),
+                ))
             }
         };
         let sig = view.analyse_signature();
         let ber = ber_issues(&view);
         let fields = Fields::parse(&view);
-        let mut defects: Vec<FindingDefect> = sig
+        let defects: Vec<FindingDefect> = sig
             .defects
             .iter()
             .map(|d| FindingDefect {
@@ -309,54 +394,53 @@ impl<B: Backend> Examiner<B> {
             }
             Err(_) => (None, Vec::new()),
         };
+        let ok = fields.as_ref().ok();
         let mut finding = Finding {
             locator,
             sha256: sha,
-            serial: fields.as_ref().ok().map(|f| f.serial_hex()),
-            subject: fields.as_ref().ok().map(|f| f.subject.text.clone()),
-            issuer: fields.as_ref().ok().map(|f| f.issuer.text.clone()),
-            issuer_key_id: fields
-                .as_ref()
-                .ok()
-                .and_then(|f| f.authority_key_id.as_ref().map(hex::encode)),
+            serial: ok.map(|f| f.serial_hex()),
+            subject: ok.map(|f| f.subject.text.clone()),
+            issuer: ok.map(|f| f.issuer.text.clone()),
+            issuer_key_id: ok.and_then(|f| f.authority_key_id.as_ref().map(hex::encode)),
             profile,
-            role: match (&fields, profile) {
-                (Ok(f), Some(p)) => p.role(f),
+            role: match (ok, profile) {
+                (Some(f), Some(p)) => p.role(f),
                 _ => None,
             },
-            usage: fields.as_ref().ok().and_then(|f| f.usage()),
-            eui64: fields.as_ref().ok().and_then(|f| f.eui64_text()),
-            not_before: fields.as_ref().ok().map(|f| f.not_before),
+            usage: ok.and_then(|f| f.usage()),
+            eui64: ok.and_then(|f| f.eui64_text()),
+            not_before: ok.map(|f| f.not_before),
             meta,
             verdict: Verdict::Clean,
             reason: String::new(),
-            defects: Vec::new(),
+            defects,
             lints: lint_list,
             signature: SignatureCheck::NotChecked { why: String::new() },
             r: sig.r.map(hex::encode),
             s: sig.s.map(hex::encode),
             predictions: Predictions::all(Prediction::Unknown, ""),
         };
-        let (verdict, reason, check, predictions) =
-            self.judge(&view, &sig, &ber, &fields, &mut defects);
-        finding.defects = defects;
-        finding.verdict = verdict;
-        finding.reason = reason;
-        finding.signature = check;
-        finding.predictions = predictions;
-        finding
+        let step = self.judge_before_verifying(&view, &sig, &ber, &fields, &mut finding.defects);
+        let issuer_text = ok.map(|f| f.issuer.text.clone()).unwrap_or_default();
+        Draft {
+            finding,
+            sig,
+            ber,
+            step,
+            issuer_text,
+        }
     }
 
-    /// The verdict, its reason, the signature check and the predictions. The order of the
-    /// rules is the order of the verdict documentation in README.md.
-    fn judge(
+    /// The rules that apply before a signature check (README.md, "Verdicts", in order), and
+    /// the issuer lookup or recovery: either a final answer, or what to verify.
+    fn judge_before_verifying(
         &self,
         view: &CertView<'_>,
         sig: &SignatureEncoding,
         ber: &[CertBer],
         fields: &Result<Fields, smki_x509::Error>,
         defects: &mut Vec<FindingDefect>,
-    ) -> (Verdict, String, SignatureCheck, Predictions) {
+    ) -> Step {
         let not_checked = |why: String| SignatureCheck::NotChecked { why };
         if !view.is_ecdsa_with_sha256() {
             let why = format!(
@@ -370,7 +454,7 @@ impl<B: Backend> Examiner<B> {
                 "signatureAlgorithm",
                 &why,
             ));
-            return (
+            return Step::Done(
                 Verdict::Unverifiable,
                 why.clone(),
                 not_checked(why.clone()),
@@ -381,7 +465,7 @@ impl<B: Backend> Examiner<B> {
             Ok(f) => f,
             Err(e) => {
                 let why = format!("tbsCertificate unreadable: {e}");
-                return (
+                return Step::Done(
                     Verdict::Unverifiable,
                     why.clone(),
                     not_checked(why.clone()),
@@ -398,7 +482,7 @@ impl<B: Backend> Examiner<B> {
                 "signatureAlgorithm",
                 &why,
             ));
-            return (
+            return Step::Done(
                 Verdict::NeedsReissue,
                 why.clone(),
                 not_checked(why.clone()),
@@ -411,7 +495,7 @@ impl<B: Backend> Examiner<B> {
             } else {
                 "r and s cannot both be read from the signature".to_string()
             };
-            return (
+            return Step::Done(
                 Verdict::NeedsReissue,
                 why.clone(),
                 not_checked(why),
@@ -419,34 +503,164 @@ impl<B: Backend> Examiner<B> {
             );
         };
         let digest = sha256(view.tbs_bytes());
-        let check = self.check(f, &digest, &r, &s);
-        let verifies = match &check {
-            SignatureCheck::Valid { .. } => true,
-            SignatureCheck::Invalid { .. } => false,
-            SignatureCheck::IssuerUnknown { looked_for } => {
+        match self.find_issuer(f, &digest, &r, &s) {
+            Ok(issuer) => Step::Verify {
+                issuer,
+                digest,
+                r,
+                s,
+            },
+            Err(looked_for) => {
                 let why = format!("issuer key not found: looked for {looked_for}");
-                return (Verdict::Unverifiable, why, check, predict(sig, ber, true));
+                Step::Done(
+                    Verdict::Unverifiable,
+                    why,
+                    SignatureCheck::IssuerUnknown { looked_for },
+                    predict(sig, ber, true),
+                )
             }
-            SignatureCheck::NotChecked { why } => {
-                let why = why.clone();
-                return (Verdict::Unverifiable, why, check, predict(sig, ber, true));
+        }
+    }
+
+    /// The issuer key: the certificate's own when self-signed; else by authorityKeyIdentifier
+    /// (or recovered and pinned by it); by name only where there is no AKI. Err says what was
+    /// looked for.
+    fn find_issuer(
+        &self,
+        f: &Fields,
+        digest: &[u8; 32],
+        r: &[u8; 32],
+        s: &[u8; 32],
+    ) -> Result<IssuerRef, String> {
+        let aki = f.authority_key_id.as_deref();
+        let self_signed = f.subject.normalised == f.issuer.normalised
+            && (aki.is_none() || aki == f.subject_key_id.as_deref());
+        if self_signed {
+            if let Ok(key) = PublicKey::from_sec1(&f.public_key) {
+                let key_id = hex::encode(
+                    f.subject_key_id
+                        .clone()
+                        .unwrap_or_else(|| key.key_id().to_vec()),
+                );
+                return Ok(IssuerRef::SelfSigned { key, key_id });
+            }
+        }
+        let name = if aki.is_some() {
+            None
+        } else {
+            Some(f.issuer.normalised.as_slice())
+        };
+        let found = match self
+            .registry
+            .read()
+            .expect("registry lock")
+            .lookup(aki, name)
+        {
+            Lookup::KeyId(id) => Some(IssuerRef::Registry { id, by_name: false }),
+            Lookup::Name(id) => Some(IssuerRef::Registry { id, by_name: true }),
+            Lookup::NotFound => None,
+        };
+        match (found, aki) {
+            (Some(found), _) => Ok(found),
+            (None, Some(aki)) if self.recover => match smki_verify::recover_pinned(aki, digest, r, s) {
+                Some(key) => {
+                    let from = format!("signature of certificate serial {}", f.serial_hex());
+                    let id = self.registry.write().expect("registry lock").add(key, None, None, KeySource::Recovered { from });
+                    Ok(IssuerRef::Registry { id, by_name: false })
+                }
+                None => Err(format!(
+                    "key id {} (authorityKeyIdentifier); no key recovered from the signature matches it",
+                    hex::encode(aki)
+                )),
+            },
+            (None, Some(aki)) => Err(format!("key id {} (authorityKeyIdentifier, issuer {})", hex::encode(aki), f.issuer.text)),
+            (None, None) => Err(format!("issuer name {} (no authorityKeyIdentifier)", f.issuer.text)),
+        }
+    }
+
+    /// The rules that need the signature check, given its outcome.
+    fn conclude(&self, d: Draft, verified: Option<bool>) -> Finding {
+        let Draft {
+            mut finding,
+            sig,
+            ber,
+            step,
+            issuer_text,
+        } = d;
+        let (verdict, reason, check, predictions) = match (step, verified) {
+            (Step::Done(v, why, check, p), _) => (v, why, check, p),
+            (Step::Verify { issuer, .. }, ok) => {
+                let ok = ok.unwrap_or(false);
+                let (issuer_key_id, key_source, by_name) = match issuer {
+                    IssuerRef::Registry { id, by_name } => {
+                        let registry = self.registry.read().expect("registry lock");
+                        let i = registry.get(id);
+                        (hex::encode(&i.key_id), i.source.clone(), by_name)
+                    }
+                    IssuerRef::SelfSigned { key_id, .. } => (
+                        key_id,
+                        KeySource::Anchor {
+                            from: "self-signed".into(),
+                        },
+                        false,
+                    ),
+                };
+                if ok {
+                    self.verdict_when_valid(
+                        &finding,
+                        &sig,
+                        &ber,
+                        SignatureCheck::Valid {
+                            issuer_key_id,
+                            key_source,
+                        },
+                    )
+                } else if by_name {
+                    // Found by name only: another CA of the same name may have signed it.
+                    let looked_for = format!(
+                        "issuer name {issuer_text} (no authorityKeyIdentifier); the CA of that name known here (key id {issuer_key_id}) did not sign it"
+                    );
+                    let why = format!("issuer key not found: looked for {looked_for}");
+                    (
+                        Verdict::Unverifiable,
+                        why,
+                        SignatureCheck::IssuerUnknown { looked_for },
+                        predict(&sig, &ber, true),
+                    )
+                } else {
+                    (
+                        Verdict::NeedsReissue,
+                        "the signature does not verify under the issuer key".into(),
+                        SignatureCheck::Invalid {
+                            issuer_key_id,
+                            key_source,
+                        },
+                        predict(&sig, &ber, false),
+                    )
+                }
             }
         };
-        let predictions = predict(sig, ber, verifies);
-        if !verifies {
-            return (
-                Verdict::NeedsReissue,
-                "the signature does not verify under the issuer key".into(),
-                check,
-                predictions,
-            );
-        }
+        finding.verdict = verdict;
+        finding.reason = reason;
+        finding.signature = check;
+        finding.predictions = predictions;
+        finding
+    }
+
+    fn verdict_when_valid(
+        &self,
+        finding: &Finding,
+        sig: &SignatureEncoding,
+        ber: &[CertBer],
+        check: SignatureCheck,
+    ) -> (Verdict, String, SignatureCheck, Predictions) {
+        let predictions = predict(sig, ber, true);
         if let Some(b) = ber.iter().find(|b| !b.fixed_by_reencoding) {
             let why = format!("the signed tbsCertificate is not DER ({} at byte {}): only a new signature fixes it", b.path, b.offset);
             return (Verdict::NeedsReissue, why, check, predictions);
         }
         if !sig.is_canonical() || !ber.is_empty() {
-            let codes: Vec<&str> = defects.iter().map(|d| d.code).collect();
+            let codes: Vec<&str> = finding.defects.iter().map(|d| d.code).collect();
             let why = format!(
                 "the signature verifies but is not DER ({}): re-encoding fixes it",
                 dedup(&codes).join(", ")
@@ -460,105 +674,55 @@ impl<B: Backend> Examiner<B> {
             predictions,
         )
     }
+}
 
-    /// Finds the issuer key (or recovers it) and verifies.
-    fn check(&self, f: &Fields, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> SignatureCheck {
-        let aki = f.authority_key_id.as_deref();
-        let self_signed = f.subject.normalised == f.issuer.normalised
-            && (aki.is_none() || aki == f.subject_key_id.as_deref());
-        if self_signed {
-            if let Ok(key) = PublicKey::from_sec1(&f.public_key) {
-                let registry = self.registry.read().expect("registry lock");
-                let prepared = registry.backend().prepare(&key);
-                let ok = registry.backend().verify(&prepared, digest, r, s);
-                let key_source = KeySource::Anchor {
-                    from: "self-signed".into(),
-                };
-                let issuer_key_id = hex::encode(
-                    f.subject_key_id
-                        .clone()
-                        .unwrap_or_else(|| key.key_id().to_vec()),
-                );
-                return if ok {
-                    SignatureCheck::Valid {
-                        issuer_key_id,
-                        key_source,
-                    }
-                } else {
-                    SignatureCheck::Invalid {
-                        issuer_key_id,
-                        key_source,
-                    }
-                };
-            }
-        }
-        // With an authorityKeyIdentifier the issuer is found by key id (or recovered and
-        // pinned by it); the name is a fallback only where there is no AKI.
-        let found = {
-            let registry = self.registry.read().expect("registry lock");
-            match registry.lookup(
-                aki,
-                if aki.is_some() {
-                    None
-                } else {
-                    Some(&f.issuer.normalised)
-                },
-            ) {
-                Lookup::KeyId(id) => Some((id, false)),
-                Lookup::Name(id) => Some((id, true)),
-                Lookup::NotFound => None,
-            }
-        };
-        let (id, by_name) = match (found, aki) {
-            (Some(found), _) => found,
-            (None, Some(aki)) if self.recover => match smki_verify::recover_pinned(aki, digest, r, s) {
-                Some(key) => {
-                    let from = format!("signature of certificate serial {}", f.serial_hex());
-                    let id = self.registry.write().expect("registry lock").add(key, None, None, KeySource::Recovered { from });
-                    (id, false)
-                }
-                None => {
-                    return SignatureCheck::IssuerUnknown {
-                        looked_for: format!(
-                            "key id {} (authorityKeyIdentifier); no key recovered from the signature matches it",
-                            hex::encode(aki)
-                        ),
-                    }
-                }
-            },
-            (None, Some(aki)) => {
-                return SignatureCheck::IssuerUnknown {
-                    looked_for: format!("key id {} (authorityKeyIdentifier, issuer {})", hex::encode(aki), f.issuer.text),
-                }
-            }
-            (None, None) => {
-                return SignatureCheck::IssuerUnknown {
-                    looked_for: format!("issuer name {} (no authorityKeyIdentifier)", f.issuer.text),
-                }
-            }
-        };
-        let registry = self.registry.read().expect("registry lock");
-        let issuer = registry.get(id);
-        let issuer_key_id = hex::encode(&issuer.key_id);
-        let key_source = issuer.source.clone();
-        if registry.verify(id, digest, r, s) {
-            SignatureCheck::Valid {
-                issuer_key_id,
-                key_source,
-            }
-        } else if by_name {
-            // Found by name only: another CA of the same name may have signed it.
-            SignatureCheck::IssuerUnknown {
-                looked_for: format!(
-                    "issuer name {} (no authorityKeyIdentifier); the CA of that name known here (key id {issuer_key_id}) did not sign it",
-                    f.issuer.text
-                ),
-            }
-        } else {
-            SignatureCheck::Invalid {
-                issuer_key_id,
-                key_source,
-            }
+/// Where a record's examination stands before verification.
+enum Step {
+    /// Decided without a signature check.
+    Done(Verdict, String, SignatureCheck, Predictions),
+    /// To verify (r, s) over the digest under the issuer key.
+    Verify {
+        issuer: IssuerRef,
+        digest: [u8; 32],
+        r: [u8; 32],
+        s: [u8; 32],
+    },
+}
+
+enum IssuerRef {
+    Registry {
+        id: smki_verify::IssuerId,
+        by_name: bool,
+    },
+    SelfSigned {
+        key: PublicKey,
+        key_id: String,
+    },
+}
+
+/// A finding being made: everything but what depends on the signature check.
+struct Draft {
+    finding: Finding,
+    sig: SignatureEncoding,
+    ber: Vec<CertBer>,
+    step: Step,
+    issuer_text: String,
+}
+
+impl Draft {
+    fn done(finding: Finding) -> Draft {
+        let (v, why, check, p) = (
+            finding.verdict,
+            finding.reason.clone(),
+            finding.signature.clone(),
+            finding.predictions.clone(),
+        );
+        Draft {
+            finding,
+            sig: smki_der::analyse_signature(&[], 0),
+            ber: Vec::new(),
+            step: Step::Done(v, why, check, p),
+            issuer_text: String::new(),
         }
     }
 }

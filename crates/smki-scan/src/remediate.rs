@@ -36,7 +36,27 @@ pub fn remediate_record<B: Backend>(
     ex: &Examiner<B>,
     record: &Result<Record, RecordError>,
 ) -> Outcome {
-    let finding = ex.examine_result(record);
+    decide(ex, record, ex.examine_result(record))
+}
+
+/// Remediates a batch of records (the originals verified in one batch).
+pub fn remediate_batch<B: Backend>(
+    ex: &Examiner<B>,
+    records: &[Result<Record, RecordError>],
+) -> Vec<Outcome> {
+    let findings = ex.examine_batch(records);
+    records
+        .iter()
+        .zip(findings)
+        .map(|(r, f)| decide(ex, r, f))
+        .collect()
+}
+
+fn decide<B: Backend>(
+    ex: &Examiner<B>,
+    record: &Result<Record, RecordError>,
+    finding: Finding,
+) -> Outcome {
     let action = match (finding.verdict, record) {
         (Verdict::Clean, _) => Action::Unchanged,
         (Verdict::Remediable, Ok(rec)) => reencode(ex, rec, &finding),
@@ -103,7 +123,7 @@ pub fn remediate<B: Backend, W: Write>(
     for_each_ordered(
         records,
         threads,
-        |r| remediate_record(ex, r),
+        |batch| remediate_batch(ex, batch),
         |record, outcome: Outcome| -> io::Result<()> {
             sum.records += 1;
             let f = &outcome.finding;

@@ -9,15 +9,18 @@ use std::sync::mpsc::sync_channel;
 /// long the dump.
 pub const CHUNK: usize = 2048;
 
-/// The engine of every pipeline: maps `work` over `items` on a pool of `threads` threads and
-/// hands each item with its result to `sink` in input order. A reader thread fills chunks
-/// of [`CHUNK`] items while the pool works on the previous one; at most two chunks wait
-/// between them, so memory stays flat however many items there are. Stops at the first
-/// error `sink` returns.
+/// Items per call of a pipeline's work function: the unit of batch verification.
+pub const BATCH: usize = 64;
+
+/// The engine of every pipeline: maps `work` over `items`, [`BATCH`] at a time (it returns
+/// one result per item, in order), on a pool of `threads` threads, and hands each item with
+/// its result to `sink` in input order. A reader thread fills chunks of [`CHUNK`] items while
+/// the pool works on the previous one; at most two chunks wait between them, so memory stays
+/// flat however many items there are. Stops at the first error `sink` returns.
 pub fn for_each_ordered<T, R, E>(
     items: impl Iterator<Item = T> + Send,
     threads: usize,
-    work: impl Fn(&T) -> R + Sync,
+    work: impl Fn(&[T]) -> Vec<R> + Sync,
     mut sink: impl FnMut(T, R) -> Result<(), E>,
 ) -> Result<(), E>
 where
@@ -40,7 +43,9 @@ where
             }
         });
         for chunk in rx {
-            let results: Vec<R> = pool.install(|| chunk.par_iter().map(&work).collect());
+            let results: Vec<Vec<R>> =
+                pool.install(|| chunk.par_chunks(BATCH).map(&work).collect());
+            let results = results.into_iter().flatten();
             for (item, result) in chunk.into_iter().zip(results) {
                 sink(item, result)?;
             }
@@ -64,7 +69,7 @@ where
     for_each_ordered(
         records,
         threads,
-        |r| examiner.examine_result(r),
+        |batch| examiner.examine_batch(batch),
         |_, f: Finding| {
             summary.add(&f);
             sink(&f)
