@@ -35,6 +35,9 @@ pub(crate) enum Command {
     /// Check a remediation independently: every pair of certificates, the manifest chain.
     /// Exit 0 only when everything holds.
     Audit(cmd::audit::Args),
+    /// Throughput of every stage (simulate, scan with 1..N threads and both backends,
+    /// remediate, audit), per core, next to `openssl speed ecdsap256` measured in the same run.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +60,6 @@ pub(crate) fn dispatch(command: Command) -> Result<ExitCode, String> {
         Command::Scan(a) => cmd::scan::run(a),
         Command::Remediate(a) => cmd::remediate::run(a),
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     }
 }
