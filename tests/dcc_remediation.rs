@@ -46,7 +46,7 @@ fn smki(args: &[&str], paths: &[(&str, &Path)]) -> std::process::Output {
         }
         cmd.arg(p);
     }
-    support::run(&mut cmd)
+    support::run_timeout(&mut cmd, support::CHILD_LIMIT)
 }
 
 fn jsonl(path: &Path) -> Vec<Value> {

@@ -72,7 +72,12 @@ fn prepare<B: Backend>(ex: &Examiner<B>, issuers: Option<&Path>, corpus: &Path) 
     prepare_issuers(ex, inputs(corpus));
 }
 
-fn time_scan<B: Backend>(ex: &Examiner<B>, corpus: &Path, threads: usize, limit: usize) -> Result<(u64, f64), String> {
+fn time_scan<B: Backend>(
+    ex: &Examiner<B>,
+    corpus: &Path,
+    threads: usize,
+    limit: usize,
+) -> Result<(u64, f64), String> {
     let started = Instant::now();
     let mut sink = std::io::sink();
     let summary = smki_scan::scan(ex, inputs(corpus).take(limit), threads, |f| {
@@ -88,7 +93,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     println!("openssl speed ecdsap256: {openssl_before:.0} verifies/s (before)");
     let tmp = std::env::temp_dir().join(format!("smki-bench-{}", std::process::id()));
     let mut rows: Vec<Row> = Vec::new();
-    let mut push = |stage: &str, backend: &'static str, threads: usize, records: u64, seconds: f64, openssl: f64| {
+    let mut push = |stage: &str,
+                    backend: &'static str,
+                    threads: usize,
+                    records: u64,
+                    seconds: f64,
+                    openssl: f64| {
         let per_second = records as f64 / seconds.max(1e-9);
         let row = Row {
             stage: stage.into(),
@@ -119,7 +129,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     ..smki_sim::SimOptions::default()
                 };
                 let s = smki_sim::simulate(&opts).map_err(|e| e.to_string())?;
-                push("simulate", "-", threads, s.certificates, s.elapsed.as_secs_f64(), openssl_before);
+                push(
+                    "simulate",
+                    "-",
+                    threads,
+                    s.certificates,
+                    s.elapsed.as_secs_f64(),
+                    openssl_before,
+                );
             }
             (out.join("certificates.der"), Some(out.join("cas")))
         }
@@ -148,17 +165,39 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let started = Instant::now();
     let mut out = Writer::create(OutputFormat::Der, &rem).map_err(|e| e.to_string())?;
     let mut manifest = ManifestWriter::new(AtomicFile::create(&man).map_err(|e| e.to_string())?);
-    let sum = smki_scan::remediate::remediate(&ex, inputs(&corpus), max_threads, &mut out, &mut manifest)
-        .map_err(|e| e.to_string())?;
+    let sum =
+        smki_scan::remediate::remediate(&ex, inputs(&corpus), max_threads, &mut out, &mut manifest)
+            .map_err(|e| e.to_string())?;
     out.finish().map_err(|e| e.to_string())?;
-    manifest.finish(sum.records).map_err(|e| e.to_string())?.commit().map_err(|e| e.to_string())?;
-    push("remediate", "fast", max_threads, sum.records, started.elapsed().as_secs_f64(), openssl_before);
+    manifest
+        .finish(sum.records)
+        .map_err(|e| e.to_string())?
+        .commit()
+        .map_err(|e| e.to_string())?;
+    push(
+        "remediate",
+        "fast",
+        max_threads,
+        sum.records,
+        started.elapsed().as_secs_f64(),
+        openssl_before,
+    );
     let text = std::fs::read_to_string(&man).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let report = smki_scan::audit::audit(&ex, inputs(&corpus), inputs(&rem), &text, max_threads);
-    push("audit", "fast", max_threads, report.original_records, started.elapsed().as_secs_f64(), openssl_before);
+    push(
+        "audit",
+        "fast",
+        max_threads,
+        report.original_records,
+        started.elapsed().as_secs_f64(),
+        openssl_before,
+    );
     if !report.passed() {
-        return Err(format!("the benchmark's own audit failed: {:?}", report.failure_counts));
+        return Err(format!(
+            "the benchmark's own audit failed: {:?}",
+            report.failure_counts
+        ));
     }
     let openssl_after = openssl_verify_rate(args.openssl_seconds)?;
     println!("openssl speed ecdsap256: {openssl_after:.0} verifies/s (after)");
@@ -168,8 +207,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             "openssl_verify_per_second": { "before": openssl_before, "after": openssl_after },
             "rows": rows,
         });
-        AtomicFile::write_all_to(path, &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        AtomicFile::write_all_to(
+            path,
+            &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

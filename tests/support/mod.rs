@@ -39,6 +39,49 @@ pub fn run(cmd: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// Runs a command, killing it (and panicking, naming the command) when it has not finished
+/// within `limit`: a hung relying party or CLI fails the test instead of stalling CI.
+pub fn run_timeout(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+/// The time limit for one relying-party or `smki` run in the tests that use
+/// [`run_timeout`] (generous: each takes seconds).
+pub const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(240);
+
 /// Runs a command that must succeed; returns its stdout.
 pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
     let out = run(cmd);
@@ -421,14 +464,20 @@ impl JavaVerifier {
             n += 1;
         };
         std::fs::write(&list_path, list).expect("write the Java pairs list");
-        let stdout = run_ok(
-            Command::new(&self.java)
-                .arg("-cp")
-                .arg(&self.classes)
-                .arg("VerifyCert")
-                .arg("--pairs")
-                .arg(&list_path),
+        let mut cmd = Command::new(&self.java);
+        cmd.arg("-cp")
+            .arg(&self.classes)
+            .arg("VerifyCert")
+            .arg("--pairs")
+            .arg(&list_path);
+        let out = run_timeout(&mut cmd, CHILD_LIMIT);
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
         );
+        let stdout = out.stdout;
         let leaves: Vec<PathBuf> = pairs.iter().map(|(_, leaf)| leaf.clone()).collect();
         parse_java_answers(&stdout, &leaves)
     }
@@ -521,7 +570,7 @@ pub fn openssl_verify_many(
             cmd.arg("-untrusted").arg(u);
         }
         cmd.args(chunk);
-        let out = run(&mut cmd);
+        let out = run_timeout(&mut cmd, CHILD_LIMIT);
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         let ok: std::collections::HashSet<&str> = stdout

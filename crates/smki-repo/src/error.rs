@@ -7,6 +7,27 @@ pub struct Error {
     pub kind: ErrorKind,
     /// The file, record index and byte offset concerned.
     pub locator: Locator,
+    /// The bytes of the bad record exactly as they stand in the file (the PEM block from its
+    /// BEGIN line to its END line, the CSV row with its line end, the rest of a DER file from
+    /// the bad length on, a whole unrecognisable file), so that a remediation can copy it
+    /// unaltered. None when nothing could be read (I/O errors).
+    pub raw: Option<Vec<u8>>,
+}
+
+impl Error {
+    /// An error with no raw bytes.
+    pub fn new(kind: ErrorKind, locator: Locator) -> Error {
+        Error {
+            kind,
+            locator,
+            raw: None,
+        }
+    }
+    /// The same error carrying the bad record's bytes.
+    pub fn with_raw(mut self, raw: Vec<u8>) -> Error {
+        self.raw = Some(raw);
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -203,6 +203,7 @@ pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Vec<Result<Record, Error>> 
             Ok(f) => f,
             Err(e) => {
                 errors.push(Error {
+                    raw: None,
                     kind: crate::ErrorKind::Io(e.to_string()),
                     locator: crate::Locator {
                         file: name,

@@ -120,6 +120,8 @@ struct PemBlock {
     line: usize,
     offset: usize,
     b64: String,
+    /// The block's lines as read (for copying a bad block unaltered).
+    raw: Vec<u8>,
 }
 
 /// A streaming reader of one file's records (DER, PEM or extract CSV, detected from the first
@@ -137,6 +139,8 @@ pub struct RecordReader<R> {
     index: usize,
     /// Errors or records produced ahead of time.
     queue: VecDeque<Result<Record, Error>>,
+    /// The bytes of the last line read, exactly as in the source.
+    last_line: Vec<u8>,
 }
 
 impl<R: BufRead> RecordReader<R> {
@@ -150,6 +154,7 @@ impl<R: BufRead> RecordReader<R> {
             line: 0,
             index: 0,
             queue: VecDeque::new(),
+            last_line: Vec::new(),
         }
     }
 
@@ -175,7 +180,7 @@ impl<R: BufRead> RecordReader<R> {
     fn err(&mut self, kind: ErrorKind, line: Option<usize>, offset: usize) -> Error {
         let locator = self.loc(self.index, line, offset);
         self.index += 1;
-        Error { kind, locator }
+        Error::new(kind, locator)
     }
 
     fn io_error(&mut self, e: std::io::Error) -> Option<Result<Record, Error>> {
@@ -207,7 +212,13 @@ impl<R: BufRead> RecordReader<R> {
             Some(Format::Extract) => self.state = State::Extract(None),
             None => {
                 self.state = State::Done;
-                return Some(Err(self.err(ErrorKind::UnknownFormat, None, 0)));
+                let mut raw = Vec::new();
+                if let Err(e) = self.src.read_to_end(&mut raw) {
+                    return self.io_error(e);
+                }
+                return Some(Err(self
+                    .err(ErrorKind::UnknownFormat, None, 0)
+                    .with_raw(raw)));
             }
         }
         self.next()
@@ -300,16 +311,22 @@ impl<R: BufRead> RecordReader<R> {
                 }))
             }
             Err(e) => {
+                // The rest of the file from the bad record on: nothing after it can be framed.
                 self.state = State::Done;
-                Some(Err(self.err(ErrorKind::Der(e.to_string()), None, start)))
+                if let Err(e) = self.src.read_to_end(&mut bytes) {
+                    return self.io_error(e);
+                }
+                Some(Err(self
+                    .err(ErrorKind::Der(e.to_string()), None, start)
+                    .with_raw(bytes)))
             }
         }
     }
 
     /// Reads one line (with its terminator); None at the end. Returns (line number, offset, text).
     fn read_line(&mut self) -> Option<std::io::Result<(usize, usize, String)>> {
-        let mut raw = Vec::new();
-        match self.src.read_until(b'\n', &mut raw) {
+        self.last_line.clear();
+        match self.src.read_until(b'\n', &mut self.last_line) {
             Ok(0) => None,
             Ok(n) => {
                 let offset = self.pos;
@@ -318,7 +335,7 @@ impl<R: BufRead> RecordReader<R> {
                 Some(Ok((
                     self.line,
                     offset,
-                    String::from_utf8_lossy(&raw).into_owned(),
+                    String::from_utf8_lossy(&self.last_line).into_owned(),
                 )))
             }
             Err(e) => Some(Err(e)),
@@ -335,11 +352,12 @@ impl<R: BufRead> RecordReader<R> {
                     };
                     self.state = State::Done;
                     return block.map(|b| {
-                        Err(self.err(
+                        let e = self.err(
                             ErrorKind::Pem("BEGIN without END".into()),
                             Some(b.line),
                             b.offset,
-                        ))
+                        );
+                        Err(e.with_raw(b.raw))
                     });
                 }
                 Some(Err(e)) => return self.io_error(e),
@@ -358,34 +376,37 @@ impl<R: BufRead> RecordReader<R> {
                     line: line_no,
                     offset,
                     b64: String::new(),
+                    raw: self.last_line.clone(),
                 });
                 if let Some(b) = old {
-                    return Some(Err(self.err(
+                    let e = self.err(
                         ErrorKind::Pem("BEGIN without END".into()),
                         Some(b.line),
                         b.offset,
-                    )));
+                    );
+                    return Some(Err(e.with_raw(b.raw)));
                 }
             } else if let Some(label) = line
                 .strip_prefix("-----END ")
                 .and_then(|l| l.strip_suffix("-----"))
             {
-                if let Some(b) = block.take() {
+                if let Some(mut b) = block.take() {
                     let locator = self.loc(self.index, Some(b.line), b.offset);
                     self.index += 1;
+                    b.raw.extend_from_slice(&self.last_line);
+                    let raw_block = std::mem::take(&mut b.raw);
                     if b.label != label {
                         let kind =
                             ErrorKind::Pem(format!("BEGIN {} closed by END {label}", b.label));
-                        return Some(Err(Error { kind, locator }));
+                        return Some(Err(Error::new(kind, locator).with_raw(raw_block)));
                     }
                     if !matches!(
                         b.label.as_str(),
                         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
                     ) {
-                        return Some(Err(Error {
-                            kind: ErrorKind::PemLabel(b.label),
-                            locator,
-                        }));
+                        return Some(Err(
+                            Error::new(ErrorKind::PemLabel(b.label), locator).with_raw(raw_block)
+                        ));
                     }
                     return Some(
                         match base64::engine::general_purpose::STANDARD.decode(b.b64.as_bytes()) {
@@ -394,14 +415,15 @@ impl<R: BufRead> RecordReader<R> {
                                 der,
                                 meta: None,
                             }),
-                            Err(e) => Err(Error {
-                                kind: ErrorKind::Pem(format!("base64: {e}")),
-                                locator,
-                            }),
+                            Err(e) => {
+                                Err(Error::new(ErrorKind::Pem(format!("base64: {e}")), locator)
+                                    .with_raw(raw_block))
+                            }
                         },
                     );
                 }
             } else if let Some(b) = block.as_mut() {
+                b.raw.extend_from_slice(&self.last_line);
                 if !line.contains(':') {
                     b.b64.push_str(line);
                 }
@@ -440,10 +462,10 @@ impl<R: BufRead> RecordReader<R> {
                             der,
                             meta: Some(meta),
                         }),
-                        Err(m) => Err(Error {
-                            kind: ErrorKind::Csv(m),
-                            locator,
-                        }),
+                        Err(m) => {
+                            Err(Error::new(ErrorKind::Csv(m), locator)
+                                .with_raw(self.last_line.clone()))
+                        }
                     });
                 }
             }

@@ -11,6 +11,7 @@ pub const CERT_EXTENSIONS: &[&str] = &["der", "cer", "crt", "pem"];
 
 fn io_error(path: &Path, msg: String) -> Error {
     Error {
+        raw: None,
         kind: ErrorKind::Io(msg),
         locator: Locator {
             file: path.display().to_string().into(),

@@ -233,22 +233,37 @@ impl Writer {
     /// Writes a record: to a tree, at its locator's path relative to the input root (its
     /// file name when it is not under the root); elsewhere appended.
     pub fn write(&mut self, rec: &Record) -> io::Result<Written> {
-        let rel = if matches!(self.sink, Sink::Tree { .. }) {
-            let file = Path::new(&*rec.locator.file);
-            let rel = self
-                .input_root
-                .as_deref()
-                .and_then(|r| file.strip_prefix(r).ok())
-                .unwrap_or_else(|| {
-                    file.file_name()
-                        .map(Path::new)
-                        .unwrap_or(Path::new("certificate"))
-                });
-            Some(rel.to_string_lossy().into_owned())
-        } else {
-            None
-        };
+        let rel = self.relative(&rec.locator);
         self.write_at(rel.as_deref(), rec)
+    }
+
+    /// Writes the bytes of a record the reader could not read (`Error::raw`) where that
+    /// record stood, unaltered.
+    pub fn write_unreadable(
+        &mut self,
+        locator: &crate::Locator,
+        raw: &[u8],
+    ) -> io::Result<Written> {
+        let rel = self.relative(locator);
+        self.write_raw(rel.as_deref(), raw)
+    }
+
+    /// For a tree: the path of a record's file relative to the input root.
+    fn relative(&self, locator: &crate::Locator) -> Option<String> {
+        if !matches!(self.sink, Sink::Tree { .. }) {
+            return None;
+        }
+        let file = Path::new(&*locator.file);
+        let rel = self
+            .input_root
+            .as_deref()
+            .and_then(|r| file.strip_prefix(r).ok())
+            .unwrap_or_else(|| {
+                file.file_name()
+                    .map(Path::new)
+                    .unwrap_or(Path::new("certificate"))
+            });
+        Some(rel.to_string_lossy().into_owned())
     }
 
     /// Writes a record; `rel` is its relative path in a tree (ignored otherwise; required

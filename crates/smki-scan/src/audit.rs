@@ -63,7 +63,10 @@ fn identity(r: &Item) -> [u8; 32] {
             Ok(v) => sha256(v.tbs_bytes()),
             Err(_) => sha256(&rec.der),
         },
-        Err(e) => sha256(format!("{:?}", e.kind).as_bytes()),
+        Err(e) => match &e.raw {
+            Some(raw) => sha256(raw),
+            None => sha256(format!("{:?}", e.kind).as_bytes()),
+        },
     }
 }
 

@@ -91,7 +91,8 @@ pub struct FindingDefect {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub locator: Locator,
-    /// SHA-256 of the record's bytes, hex.
+    /// SHA-256 of the record's bytes, hex (for a record the reader could not read, of its
+    /// bytes as they stand in the file; empty when none could be read).
     pub sha256: String,
     pub serial: Option<String>,
     pub subject: Option<String>,
@@ -132,7 +133,12 @@ impl Finding {
 
     /// A finding for a record the reader could not produce.
     pub fn unreadable_record(err: &smki_repo::Error) -> Finding {
-        Finding::unreadable(err.locator.clone(), String::new(), None, err.to_string())
+        let sha = err
+            .raw
+            .as_deref()
+            .map(|raw| hex::encode(sha256(raw)))
+            .unwrap_or_default();
+        Finding::unreadable(err.locator.clone(), sha, None, err.to_string())
     }
 
     fn unreadable(

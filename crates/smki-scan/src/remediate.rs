@@ -165,6 +165,13 @@ pub fn remediate<B: Backend, W: Write>(
                         Ok(rec) => {
                             out.write(&rec)?;
                         }
+                        Err(RecordError {
+                            locator,
+                            raw: Some(raw),
+                            ..
+                        }) => {
+                            out.write_unreadable(&locator, &raw)?;
+                        }
                         Err(_) => sum.not_copied += 1,
                     }
                     *sum.left_alone

@@ -565,9 +565,10 @@ impl Sink {
         let tree_rel = format!("{}.{}", g.rel, format.extension());
         let (written, hashed) = if g.unreadable.is_some() {
             let bytes = render_unreadable(format, g, meta);
+            let as_read = as_read(format, &bytes);
             (
                 w.write_raw(Some(&tree_rel), &bytes).map_err(io(&path))?,
-                bytes,
+                as_read,
             )
         } else {
             let rec = Record {
@@ -593,6 +594,7 @@ impl Sink {
         Ok((file.replace('\\', "/"), written.record, hashed))
     }
 
+    /// (`as_read` is below: the bytes a reader yields for an unreadable record.)
     fn record_truth(
         g: &Generated,
         file: String,
@@ -691,5 +693,22 @@ impl Sink {
             self.advance_to(cfg.end, cfg, gt, gt_path, summary)?;
         }
         self.close(summary)
+    }
+}
+
+/// What a reader yields for the bytes of an unreadable record, as `scan` hashes it: the DER
+/// when the bytes still frame a record (which then fails to split as a certificate), else the
+/// bad record's bytes as they stand in the file.
+fn as_read(format: OutputFormat, bytes: &[u8]) -> Vec<u8> {
+    let framed = if format == OutputFormat::Extract {
+        [smki_repo::EXTRACT_HEADER.as_bytes(), b"\n", bytes].concat()
+    } else {
+        bytes.to_vec()
+    };
+    let name: std::sync::Arc<str> = "unreadable".into();
+    match smki_repo::parse_buffer(&name, &framed).into_iter().next() {
+        Some(Ok(rec)) => rec.der,
+        Some(Err(e)) => e.raw.unwrap_or_else(|| bytes.to_vec()),
+        None => bytes.to_vec(),
     }
 }
