@@ -19,7 +19,9 @@
 //! are valid for 10 years and the simulator issues them from 2016, so the early ones have
 //! expired ("error 10 ... certificate has expired"). The first test checks that expiry is
 //! the only reason openssl gives without flags, then both tests verify with
-//! `-no_check_time` (Java's `X509Certificate.verify` checks no dates either).
+//! `-no_check_time` (Java's `X509Certificate.verify` checks no dates either). The clean
+//! certificates also pass `-x509_strict -policy_check`. (`-partial_chain -CAfile
+//! ISSUING_CA` works as well; the tests use the whole chain.)
 
 mod support;
 
@@ -242,21 +244,27 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
         .collect();
     let paths: Vec<PathBuf> = certs.iter().map(|(_, p)| p.clone()).collect();
     let java_answers = java.verify_pairs(tmp.path(), &pairs);
-    let strict = cas.openssl(&openssl, &[], &paths);
+    let no_flags = cas.openssl(&openssl, &[], &paths);
     let openssl_answers = cas.openssl(&openssl, OPENSSL_FLAGS, &paths);
+    // OpenSSL's strict mode (RFC 5280 checks on the chain: AKI/SKI presence, CA flags, ...)
+    // with policy processing: the SMKI profiles pass it too.
+    let strict_flags = ["-no_check_time", "-x509_strict", "-policy_check"];
+    let strict_answers = cas.openssl(&openssl, &strict_flags, &paths);
 
     let mut failures = Vec::new();
     let mut expired: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut table: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
-    for (((profile, path), ja), (sa, oa)) in certs
+    let mut table: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
+    for ((((profile, path), ja), (sa, oa)), xa) in certs
         .iter()
         .zip(&java_answers)
-        .zip(strict.iter().zip(&openssl_answers))
+        .zip(no_flags.iter().zip(&openssl_answers))
+        .zip(&strict_answers)
     {
         let row = table.entry(profile.as_str()).or_default();
         row[0] += 1;
         row[1] += ja.accept as usize;
         row[2] += oa.accept as usize;
+        row[3] += xa.accept as usize;
         if !ja.accept {
             failures.push(format!(
                 "Java rejects {profile} {}: {}",
@@ -269,6 +277,14 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
                 "openssl (-no_check_time) rejects {profile} {}: {}",
                 path.display(),
                 oa.detail
+            ));
+        }
+        if !xa.accept {
+            failures.push(format!(
+                "openssl ({}) rejects {profile} {}: {}",
+                strict_flags.join(" "),
+                path.display(),
+                xa.detail
             ));
         }
         // Without flags, expiry is the only acceptable refusal.
@@ -285,11 +301,11 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
         }
     }
     eprintln!(
-        "\n{:<14} {:>6} {:>12} {:>14}",
-        "profile", "certs", "java accept", "openssl accept"
+        "\n{:<14} {:>6} {:>12} {:>15} {:>22}",
+        "profile", "certs", "java accept", "openssl accept", "openssl strict accept"
     );
-    for (p, [n, j, o]) in &table {
-        eprintln!("{p:<14} {n:>6} {j:>12} {o:>14}");
+    for (p, [n, j, o, x]) in &table {
+        eprintln!("{p:<14} {n:>6} {j:>12} {o:>15} {x:>22}");
     }
     eprintln!("openssl without -no_check_time: {expired:?} refused as expired (and nothing else)");
 

@@ -188,60 +188,71 @@ pub fn extract_row(der: &[u8], meta: Option<&Metadata>) -> String {
     row
 }
 
-/// Reads a full extract and its delta files, in the order given, and applies them: a row
-/// whose serial was seen before replaces the earlier row (in the earlier row's position);
-/// new serials are appended. Bad rows are returned as errors (in file order, after the
-/// records), and do not stop the rest. Holds one record per serial in memory.
-pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Vec<Result<Record, Error>> {
-    let mut records: Vec<Record> = Vec::new();
+/// Reads a full extract and its delta files, in the order given (the first is the full
+/// extract), and applies them: a row whose serial was seen before replaces the earlier row
+/// (in the earlier row's position); new serials are appended, in the order they first
+/// appear. Bad rows are errors in their place, and do not stop the rest.
+///
+/// Streams: the deltas (daily, small) are held in memory, the full extract is read one row
+/// at a time, so memory does not grow with the size of the full extract.
+pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
+    let Some((full, deltas)) = files.split_first() else {
+        return Box::new(std::iter::empty());
+    };
+    // The deltas, applied among themselves: one slot per serial (latest row wins), in order
+    // of first appearance; errors keep their place.
+    let mut slots: Vec<Result<Record, Error>> = Vec::new();
     let mut by_serial: HashMap<String, usize> = HashMap::new();
-    let mut errors = Vec::new();
-    for path in files {
-        let path = path.as_ref();
-        let name: Arc<str> = path.display().to_string().into();
-        let file = match std::fs::File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                errors.push(Error {
-                    raw: None,
-                    kind: crate::ErrorKind::Io(e.to_string()),
-                    locator: crate::Locator {
-                        file: name,
-                        record: 0,
-                        line: None,
-                        offset: 0,
-                    },
-                });
-                continue;
-            }
-        };
-        for r in RecordReader::new(name, std::io::BufReader::with_capacity(1 << 16, file)) {
-            match r {
-                Ok(rec) => {
-                    let serial = rec
-                        .meta
-                        .as_ref()
-                        .and_then(|m| m.serial.as_ref())
-                        .map(|s| s.to_ascii_lowercase());
-                    match serial.as_ref().and_then(|s| by_serial.get(s)) {
-                        Some(&i) => records[i] = rec,
-                        None => {
-                            if let Some(s) = serial {
-                                by_serial.insert(s, records.len());
-                            }
-                            records.push(rec);
-                        }
+    for path in deltas {
+        for r in open_extract(path.as_ref()) {
+            match serial_of(&r) {
+                Some(s) => match by_serial.get(&s) {
+                    Some(&i) => slots[i] = r,
+                    None => {
+                        by_serial.insert(s, slots.len());
+                        slots.push(r);
                     }
-                }
-                Err(e) => errors.push(e),
+                },
+                None => slots.push(r),
             }
         }
     }
-    records
-        .into_iter()
-        .map(Ok)
-        .chain(errors.into_iter().map(Err))
-        .collect()
+    let mut used = vec![false; slots.len()];
+    let mut slots_iter = None;
+    let mut full_rows = open_extract(full.as_ref());
+    Box::new(std::iter::from_fn(move || {
+        if slots_iter.is_none() {
+            match full_rows.next() {
+                Some(r) => {
+                    // A full-extract row that a delta replaces yields the delta's row.
+                    if let Some(&i) = serial_of(&r).and_then(|s| by_serial.get(&s)) {
+                        used[i] = true;
+                        return Some(slots[i].clone());
+                    }
+                    return Some(r);
+                }
+                None => slots_iter = Some(std::mem::take(&mut slots).into_iter().zip(std::mem::take(&mut used))),
+            }
+        }
+        slots_iter.as_mut()?.find(|(_, used)| !used).map(|(r, _)| r)
+    }))
+}
+
+/// The records of one extract file (an error record when it cannot be opened).
+fn open_extract(path: &Path) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
+    let name: Arc<str> = path.display().to_string().into();
+    match std::fs::File::open(path) {
+        Ok(file) => Box::new(RecordReader::new(name, std::io::BufReader::with_capacity(1 << 16, file))),
+        Err(e) => Box::new(std::iter::once(Err(Error::new(
+            crate::ErrorKind::Io(e.to_string()),
+            crate::Locator { file: name, record: 0, line: None, offset: 0 },
+        )))),
+    }
+}
+
+/// The serial of a record, lower case, as the extract lists it.
+fn serial_of(r: &Result<Record, Error>) -> Option<String> {
+    r.as_ref().ok()?.meta.as_ref()?.serial.as_ref().map(|s| s.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -339,7 +339,7 @@ fn every_format_reads_back() {
                 )
             });
             assert_eq!(files.len(), 8, "full + 7 deltas");
-            smki_repo::read_extracts(&files)
+            smki_repo::read_extracts(&files).collect()
         } else {
             smki_repo::open(&dir.path().join(&s.outputs[0])).collect()
         };
