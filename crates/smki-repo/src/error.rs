@@ -45,6 +45,8 @@ pub enum ErrorKind {
     Csv(String),
     /// Nothing recognisable in the file.
     UnknownFormat,
+    /// The file is empty.
+    Empty,
 }
 
 impl fmt::Display for Error {
@@ -57,6 +59,7 @@ impl fmt::Display for Error {
             ErrorKind::Der(m) => write!(f, "bad DER: {m}"),
             ErrorKind::Csv(m) => write!(f, "bad extract row: {m}"),
             ErrorKind::UnknownFormat => write!(f, "not a certificate, PEM bundle, DER or extract"),
+            ErrorKind::Empty => write!(f, "empty file"),
         }
     }
 }

@@ -60,10 +60,14 @@ impl Iterator for DirTree {
                 Err(e) => return Some(Err(io_error(&path, e.to_string()))),
             };
             if !meta.is_dir() {
-                if is_root || is_cert_file(&path) {
-                    return Some(Ok(path));
+                if !(is_root || is_cert_file(&path)) {
+                    continue;
                 }
-                continue;
+                if !meta.is_file() {
+                    let msg = "not a regular file (a FIFO, socket or device): not read".to_string();
+                    return Some(Err(io_error(&path, msg)));
+                }
+                return Some(Ok(path));
             }
             let canonical = match fs::canonicalize(&path) {
                 Ok(c) => c,
