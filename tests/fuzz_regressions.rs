@@ -110,3 +110,21 @@ fn concatenated_indefinite_records_do_not_overflow_the_stack() {
         },
     );
 }
+
+/// After an indefinite-length record, the errors of the records that follow name byte
+/// positions relative to the end of that record instead of the file: `30 80 00 00` then a
+/// truncated `30 05` gives "truncated at byte 0" for a record whose locator says byte 4.
+/// The same nested `RecordReader` (crates/smki-repo/src/reader.rs, `next_der`) reads the
+/// rest from offset 0 and only the locators are shifted afterwards. Found while checking a
+/// fix for the case above against the readers corpus (the readers target does not look at
+/// error texts).
+#[test]
+fn errors_after_an_indefinite_record_name_file_offsets() {
+    let bytes = [0x30, 0x80, 0x00, 0x00, 0x30, 0x05, 0x02];
+    let records = parse_buffer(&Arc::from("tail"), &bytes);
+    assert_eq!(records.len(), 2);
+    let e = records[1].as_ref().unwrap_err();
+    assert_eq!(e.locator.offset, 4);
+    let text = e.to_string();
+    assert!(text.contains("truncated at byte 4:"), "{text}");
+}

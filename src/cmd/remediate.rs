@@ -108,6 +108,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Writer::create(format, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     if format.is_tree() && args.input.is_dir() {
         out = out.with_input_root(&args.input);
+        if args.format.is_none() {
+            out = out.keeping_encoding();
+        }
     }
     let manifest_file = AtomicFile::create(&args.manifest)
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;

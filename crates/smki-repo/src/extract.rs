@@ -195,7 +195,9 @@ pub fn extract_row(der: &[u8], meta: Option<&Metadata>) -> String {
 ///
 /// Streams: the deltas (daily, small) are held in memory, the full extract is read one row
 /// at a time, so memory does not grow with the size of the full extract.
-pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
+pub fn read_extracts<P: AsRef<Path>>(
+    files: &[P],
+) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
     let Some((full, deltas)) = files.split_first() else {
         return Box::new(std::iter::empty());
     };
@@ -231,7 +233,13 @@ pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Box<dyn Iterator<Item = Res
                     }
                     return Some(r);
                 }
-                None => slots_iter = Some(std::mem::take(&mut slots).into_iter().zip(std::mem::take(&mut used))),
+                None => {
+                    slots_iter = Some(
+                        std::mem::take(&mut slots)
+                            .into_iter()
+                            .zip(std::mem::take(&mut used)),
+                    )
+                }
             }
         }
         slots_iter.as_mut()?.find(|(_, used)| !used).map(|(r, _)| r)
@@ -242,17 +250,31 @@ pub fn read_extracts<P: AsRef<Path>>(files: &[P]) -> Box<dyn Iterator<Item = Res
 fn open_extract(path: &Path) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
     let name: Arc<str> = path.display().to_string().into();
     match std::fs::File::open(path) {
-        Ok(file) => Box::new(RecordReader::new(name, std::io::BufReader::with_capacity(1 << 16, file))),
+        Ok(file) => Box::new(RecordReader::new(
+            name,
+            std::io::BufReader::with_capacity(1 << 16, file),
+        )),
         Err(e) => Box::new(std::iter::once(Err(Error::new(
             crate::ErrorKind::Io(e.to_string()),
-            crate::Locator { file: name, record: 0, line: None, offset: 0 },
+            crate::Locator {
+                file: name,
+                record: 0,
+                line: None,
+                offset: 0,
+            },
         )))),
     }
 }
 
 /// The serial of a record, lower case, as the extract lists it.
 fn serial_of(r: &Result<Record, Error>) -> Option<String> {
-    r.as_ref().ok()?.meta.as_ref()?.serial.as_ref().map(|s| s.to_ascii_lowercase())
+    r.as_ref()
+        .ok()?
+        .meta
+        .as_ref()?
+        .serial
+        .as_ref()
+        .map(|s| s.to_ascii_lowercase())
 }
 
 #[cfg(test)]

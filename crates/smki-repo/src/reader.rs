@@ -204,7 +204,9 @@ impl<R: BufRead> RecordReader<R> {
         };
         if buf.is_empty() {
             self.state = State::Done;
-            return Some(Err(self.err(ErrorKind::Empty, None, 0).with_raw(Vec::new())));
+            return Some(Err(self
+                .err(ErrorKind::Empty, None, 0)
+                .with_raw(Vec::new())));
         }
         match detect(buf) {
             Some(Format::Der) => self.state = State::Der,

@@ -168,6 +168,9 @@ enum Sink {
         files: usize,
         /// Directories already created.
         dirs: HashSet<PathBuf>,
+        /// The file written last and how many records it holds: the next record for the
+        /// same file is appended (a PEM file of several certificates stays one file).
+        last: Option<(PathBuf, usize)>,
     },
     File {
         file: AtomicFile,
@@ -183,6 +186,9 @@ enum Sink {
 pub struct Writer {
     sink: Sink,
     input_root: Option<PathBuf>,
+    /// For a tree: write each record in the encoding it was read in (PEM when it came from
+    /// a line-oriented file, else DER) rather than the tree's format.
+    keep_encoding: bool,
 }
 
 impl Writer {
@@ -199,6 +205,7 @@ impl Writer {
                 format,
                 files: 0,
                 dirs: HashSet::new(),
+                last: None,
             }
         } else {
             let mut file = AtomicFile::create(target)?;
@@ -220,7 +227,15 @@ impl Writer {
         Ok(Writer {
             sink,
             input_root: None,
+            keep_encoding: false,
         })
+    }
+
+    /// For a tree: each record is written in the encoding it was read in (PEM for records
+    /// read from text, DER otherwise), so that a mixed tree is copied file for file.
+    pub fn keeping_encoding(mut self) -> Self {
+        self.keep_encoding = true;
+        self
     }
 
     /// For a tree: records written with [`Writer::write`] keep their path relative to
@@ -272,6 +287,16 @@ impl Writer {
         let format = match &self.sink {
             Sink::Tree { format, .. } | Sink::File { format, .. } => *format,
         };
+        let format = match format {
+            OutputFormat::DerTree | OutputFormat::PemTree if self.keep_encoding => {
+                if rec.locator.line.is_some() {
+                    OutputFormat::PemTree
+                } else {
+                    OutputFormat::DerTree
+                }
+            }
+            f => f,
+        };
         let bytes = match format {
             OutputFormat::DerTree | OutputFormat::Der => rec.der.clone(),
             OutputFormat::PemTree | OutputFormat::Pem => pem_block(&rec.der).into_bytes(),
@@ -285,7 +310,11 @@ impl Writer {
     pub fn write_raw(&mut self, rel: Option<&str>, bytes: &[u8]) -> io::Result<Written> {
         match &mut self.sink {
             Sink::Tree {
-                temp, files, dirs, ..
+                temp,
+                files,
+                dirs,
+                last,
+                ..
             } => {
                 let rel = rel.ok_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "a tree needs a relative path")
@@ -308,11 +337,25 @@ impl Writer {
                         dirs.insert(parent.to_path_buf());
                     }
                 }
-                fs::write(&path, bytes)?;
-                *files += 1;
+                let record = match last {
+                    Some((p, n)) if *p == path => {
+                        fs::OpenOptions::new()
+                            .append(true)
+                            .open(&path)?
+                            .write_all(bytes)?;
+                        *n += 1;
+                        *n - 1
+                    }
+                    _ => {
+                        fs::write(&path, bytes)?;
+                        *files += 1;
+                        *last = Some((path, 1));
+                        0
+                    }
+                };
                 Ok(Written {
                     file: rel.replace('\\', "/"),
-                    record: 0,
+                    record,
                 })
             }
             Sink::File {

@@ -495,6 +495,25 @@ impl<B: Backend> Examiner<B> {
                 Predictions::all(Prediction::Reject, &why),
             );
         }
+        if self_signed(f) && f.key_algorithm != KeyAlgorithm::P256 {
+            let why = format!(
+                "self-signed with a key that is not P-256 ({:?}): not checked",
+                f.key_algorithm
+            );
+            defects.push(defect(
+                view.der(),
+                "CERT_UNSUPPORTED_ALG",
+                view.signature_algorithm.offset,
+                "subjectPublicKeyInfo",
+                &why,
+            ));
+            return Step::Done(
+                Verdict::Unverifiable,
+                why.clone(),
+                not_checked(why.clone()),
+                Predictions::all(Prediction::Unknown, &why),
+            );
+        }
         let Some((r, s)) = sig.rs() else {
             let why = if sig.r.is_some() && sig.s.is_some() {
                 "r or s is out of range (0 or >= n)".to_string()
@@ -539,9 +558,7 @@ impl<B: Backend> Examiner<B> {
         s: &[u8; 32],
     ) -> Result<IssuerRef, String> {
         let aki = f.authority_key_id.as_deref();
-        let self_signed = f.subject.normalised == f.issuer.normalised
-            && (aki.is_none() || aki == f.subject_key_id.as_deref());
-        if self_signed {
+        if self_signed(f) {
             if let Ok(key) = PublicKey::from_sec1(&f.public_key) {
                 let key_id = hex::encode(
                     f.subject_key_id
@@ -731,6 +748,13 @@ impl Draft {
             issuer_text: String::new(),
         }
     }
+}
+
+/// Issuer and subject names equal, and no AKI or one equal to the SKI.
+fn self_signed(f: &Fields) -> bool {
+    let aki = f.authority_key_id.as_deref();
+    f.subject.normalised == f.issuer.normalised
+        && (aki.is_none() || aki == f.subject_key_id.as_deref())
 }
 
 fn dedup<'a>(codes: &[&'a str]) -> Vec<&'a str> {
