@@ -120,24 +120,22 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         (Some(c), i) => (c.clone(), i.clone()),
         (None, _) => {
             let out = tmp.join("sim");
-            for threads in [max_threads] {
-                let opts = smki_sim::SimOptions {
-                    count: args.count,
-                    format: OutputFormat::Der,
-                    out: out.clone(),
-                    threads: Some(threads),
-                    ..smki_sim::SimOptions::default()
-                };
-                let s = smki_sim::simulate(&opts).map_err(|e| e.to_string())?;
-                push(
-                    "simulate",
-                    "-",
-                    threads,
-                    s.certificates,
-                    s.elapsed.as_secs_f64(),
-                    openssl_before,
-                );
-            }
+            let opts = smki_sim::SimOptions {
+                count: args.count,
+                format: OutputFormat::Der,
+                out: out.clone(),
+                threads: Some(max_threads),
+                ..smki_sim::SimOptions::default()
+            };
+            let s = smki_sim::simulate(&opts).map_err(|e| e.to_string())?;
+            push(
+                "simulate",
+                "-",
+                max_threads,
+                s.certificates,
+                s.elapsed.as_secs_f64(),
+                openssl_before,
+            );
             (out.join("certificates.der"), Some(out.join("cas")))
         }
     };

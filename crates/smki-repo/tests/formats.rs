@@ -107,10 +107,7 @@ fn extract_full_and_deltas_apply_in_order() {
     updated.meta.as_mut().unwrap().status = Some("R".into());
     let d1 = write("delta-20210325.csv", &[updated.clone(), recs[4].clone()]);
     let d2 = write("delta-20210326.csv", &[recs[5].clone()]);
-    let all: Vec<Record> = read_extracts(&[full, d1, d2])
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
+    let all: Vec<Record> = read_extracts(&[full, d1, d2]).map(|r| r.unwrap()).collect();
     assert_eq!(all.len(), 6);
     assert_eq!(all[1].meta.as_ref().unwrap().status.as_deref(), Some("R"));
     assert!(all[1].locator.file.ends_with("delta-20210325.csv"));

@@ -117,14 +117,11 @@ pub fn prepare_issuers<B: Backend>(
             if hint.is_some_and(|h| resolved.contains(&h)) {
                 continue;
             }
-            match examiner.learn_issuer_key(&rec.der) {
-                Some((known, recovered)) => {
-                    found.recovered += usize::from(recovered);
-                    if let Ok(k) = <[u8; 8]>::try_from(known.as_slice()) {
-                        resolved.insert(k);
-                    }
+            if let Some((known, recovered)) = examiner.learn_issuer_key(&rec.der) {
+                found.recovered += usize::from(recovered);
+                if let Ok(k) = <[u8; 8]>::try_from(known.as_slice()) {
+                    resolved.insert(k);
                 }
-                None => {}
             }
         }
     }

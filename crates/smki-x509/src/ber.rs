@@ -132,7 +132,8 @@ mod tests {
 
     #[test]
     fn names() {
-        let cases: &[(&[(usize, u8)], bool, &str)] = &[
+        type Case<'a> = (&'a [(usize, u8)], bool, &'a str);
+        let cases: &[Case] = &[
             (&[], true, "certificate"),
             (&[(2, 0x03)], true, "signatureValue"),
             (&[(0, 0x30), (1, 0x02)], true, "tbsCertificate.serialNumber"),
