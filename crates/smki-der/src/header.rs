@@ -126,14 +126,33 @@ pub(crate) fn read_header_declared(input: &[u8], pos: usize, base: usize) -> Res
         if !Tag::is_constructed(tag) {
             return Err(err(ErrorKind::BadIndefinite, pos + 1));
         }
+        // The end-of-contents is found by walking the nested elements, iteratively: nested
+        // indefinite lengths only deepen a counter (no recursion, whatever the nesting).
         let start = pos + 2;
         let mut at = start;
+        let mut depth = 1usize;
         loop {
             if input.len() < at + 2 {
                 return Err(err(ErrorKind::BadIndefinite, pos + 1));
             }
             if input[at] == 0 && input[at + 1] == 0 {
-                break;
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                at += 2;
+                continue;
+            }
+            if input[at + 1] == 0x80 {
+                if input[at] & 0x1f == 0x1f {
+                    return Err(err(ErrorKind::HighTagNumber, at));
+                }
+                if !Tag::is_constructed(input[at]) {
+                    return Err(err(ErrorKind::BadIndefinite, at + 1));
+                }
+                depth += 1;
+                at += 2;
+                continue;
             }
             let inner =
                 read_header(input, at, 0).map_err(|e| Error::new(e.kind, base + e.position))?;

@@ -110,7 +110,16 @@ pub fn parse_buffer(file: &Arc<str>, bytes: &[u8]) -> Vec<Result<Record, Error>>
 enum State {
     Detect,
     Der,
-    Pem { block: Option<PemBlock> },
+    /// Concatenated DER whose rest is already in memory (after an indefinite-length record):
+    /// `buf` starts at file offset `base`, `at` is the next unread index.
+    DerBuffered {
+        buf: Vec<u8>,
+        at: usize,
+        base: usize,
+    },
+    Pem {
+        block: Option<PemBlock>,
+    },
     Extract(Option<ExtractColumns>),
     Done,
 }
@@ -161,7 +170,7 @@ impl<R: BufRead> RecordReader<R> {
     /// The format detected (None before the first record is read or when unknown).
     pub fn format(&self) -> Option<Format> {
         match self.state {
-            State::Der => Some(Format::Der),
+            State::Der | State::DerBuffered { .. } => Some(Format::Der),
             State::Pem { .. } => Some(Format::Pem),
             State::Extract(_) => Some(Format::Extract),
             State::Detect | State::Done => None,
@@ -288,21 +297,15 @@ impl<R: BufRead> RecordReader<R> {
             Ok(h) => {
                 let end = h.end - start;
                 if end < bytes.len() {
-                    // Indefinite length: put back what follows by re-reading from a buffer.
+                    // Indefinite length: the rest of the source was read to find the end;
+                    // what follows the record is read from memory from now on.
                     let rest = bytes.split_off(end);
                     self.pos = h.end;
-                    self.state = State::Done;
-                    let mut tail = RecordReader::new(self.file.clone(), std::io::Cursor::new(rest));
-                    tail.state = State::Der;
-                    tail.index = self.index + 1;
-                    let base = h.end;
-                    for mut r in tail.by_ref() {
-                        match &mut r {
-                            Ok(rec) => rec.locator.offset += base,
-                            Err(e) => e.locator.offset += base,
-                        }
-                        self.queue.push_back(r);
-                    }
+                    self.state = State::DerBuffered {
+                        buf: rest,
+                        at: 0,
+                        base: h.end,
+                    };
                 }
                 let locator = self.loc(self.index, None, start);
                 self.index += 1;
@@ -321,6 +324,42 @@ impl<R: BufRead> RecordReader<R> {
                 Some(Err(self
                     .err(ErrorKind::Der(e.to_string()), None, start)
                     .with_raw(bytes)))
+            }
+        }
+    }
+
+    /// The next record of concatenated DER held in memory (offsets relative to the file).
+    fn next_der_buffered(&mut self) -> Option<Result<Record, Error>> {
+        let State::DerBuffered { buf, at, base } = &mut self.state else {
+            return None;
+        };
+        while buf.get(*at).is_some_and(|b| b.is_ascii_whitespace()) {
+            *at += 1;
+        }
+        if *at >= buf.len() {
+            self.state = State::Done;
+            return None;
+        }
+        let (start, file_base) = (*at, *base);
+        match smki_der::read_header(buf, start, file_base) {
+            Ok(h) => {
+                let der = buf[start..h.end - file_base].to_vec();
+                *at = h.end - file_base;
+                self.pos = h.end;
+                let locator = self.loc(self.index, None, file_base + start);
+                self.index += 1;
+                Some(Ok(Record {
+                    locator,
+                    der,
+                    meta: None,
+                }))
+            }
+            Err(e) => {
+                let raw = buf[start..].to_vec();
+                self.state = State::Done;
+                Some(Err(self
+                    .err(ErrorKind::Der(e.to_string()), None, file_base + start)
+                    .with_raw(raw)))
             }
         }
     }
@@ -485,6 +524,7 @@ impl<R: BufRead> Iterator for RecordReader<R> {
         match self.state {
             State::Detect => self.detect(),
             State::Der => self.next_der(),
+            State::DerBuffered { .. } => self.next_der_buffered(),
             State::Pem { .. } => self.next_pem(),
             State::Extract(_) => self.next_extract(),
             State::Done => None,
