@@ -76,68 +76,93 @@ pub struct Summary {
     pub root_cause: Option<String>,
     #[serde(skip)]
     leading_zero: BTreeMap<String, (u64, String, String, Pattern)>,
+    #[serde(skip)]
+    scratch: String,
+    #[serde(skip)]
+    scratch2: String,
+}
+
+const UNKNOWN: &str = "(unknown)";
+
+/// Adds one record of verdict `v` to the group `key`, allocating the key only when new.
+fn count(map: &mut BTreeMap<String, Counts>, key: &str, v: Verdict) {
+    match map.get_mut(key) {
+        Some(c) => c.add(v),
+        None => map.entry(key.to_string()).or_default().add(v),
+    }
+}
+
+/// Adds one to the counter of `key`, allocating the key only when new.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
 }
 
 impl Summary {
-    /// Adds one finding.
+    /// Adds one finding. Runs on the pipeline's one ordered thread, so it avoids allocating:
+    /// keys are written into a reused buffer and copied only when new.
     pub fn add(&mut self, f: &Finding) {
+        use std::fmt::Write;
         self.records += 1;
         self.verdicts.add(f.verdict);
-        for code in f.codes() {
-            *self.defects.entry(code.to_string()).or_default() += 1;
+        for d in &f.defects {
+            if !f.defects.iter().take_while(|x| !std::ptr::eq(*x, d)).any(|x| x.code == d.code) {
+                bump(&mut self.defects, d.code);
+            }
         }
         for rp in crate::RelyingParty::ALL {
             if f.predictions.get(rp) == crate::Prediction::Reject {
-                *self
-                    .predicted_rejections
-                    .entry(rp.as_str().to_string())
-                    .or_default() += 1;
+                bump(&mut self.predicted_rejections, rp.as_str());
             }
         }
-        let unknown = || "(unknown)".to_string();
-        let issuer = match (&f.issuer_key_id, &f.issuer) {
-            (Some(k), Some(n)) => format!("{k} {n}"),
-            (None, Some(n)) => format!("(no AKI) {n}"),
-            _ => unknown(),
+        let v = f.verdict;
+        let mut key = std::mem::take(&mut self.scratch);
+        key.clear();
+        let _ = match (&f.issuer_key_id, &f.issuer) {
+            (Some(k), Some(n)) => write!(key, "{k} {n}"),
+            (None, Some(n)) => write!(key, "(no AKI) {n}"),
+            _ => write!(key, "{UNKNOWN}"),
         };
-        self.by_issuer
-            .entry(issuer.clone())
-            .or_default()
-            .add(f.verdict);
+        count(&mut self.by_issuer, &key, v);
+        let issuer = key;
+        let mut key = std::mem::take(&mut self.scratch2);
         let meta = f.meta.as_ref();
-        let kind = meta.and_then(|m| m.role.clone()).or_else(|| f.role.clone());
-        let profile = match (f.profile, kind) {
-            (Some(p), Some(k)) => format!("{} {}", p.as_str(), k),
-            (Some(p), None) => p.as_str().to_string(),
-            (None, _) => unknown(),
+        key.clear();
+        let kind = meta.and_then(|m| m.role.as_deref()).or(f.role.as_deref());
+        let _ = match (f.profile, kind) {
+            (Some(p), Some(k)) => write!(key, "{} {k}", p.as_str()),
+            (Some(p), None) => write!(key, "{}", p.as_str()),
+            (None, _) => write!(key, "{UNKNOWN}"),
         };
-        self.by_profile.entry(profile).or_default().add(f.verdict);
-        let usage = f
-            .usage
-            .map(|u| format!("{u:?}"))
-            .or_else(|| meta.and_then(|m| m.usage.clone()));
-        self.by_usage
-            .entry(usage.unwrap_or_else(unknown))
-            .or_default()
-            .add(f.verdict);
+        count(&mut self.by_profile, &key, v);
+        key.clear();
+        let _ = match (f.usage, meta.and_then(|m| m.usage.as_deref())) {
+            (Some(u), _) => write!(key, "{u:?}"),
+            (None, Some(u)) => write!(key, "{u}"),
+            (None, None) => write!(key, "{UNKNOWN}"),
+        };
+        count(&mut self.by_usage, &key, v);
         if let Some(m) = meta {
             if let Some(s) = &m.status {
-                self.by_status.entry(s.clone()).or_default().add(f.verdict);
+                count(&mut self.by_status, s, v);
             }
             if let Some(l) = &m.lifecycle {
-                self.by_lifecycle
-                    .entry(l.clone())
-                    .or_default()
-                    .add(f.verdict);
+                count(&mut self.by_lifecycle, l, v);
             }
         }
-        let month = f.not_before.map(month_of).unwrap_or_else(unknown);
-        self.by_month
-            .entry(month.clone())
-            .or_default()
-            .add(f.verdict);
+        key.clear();
+        match f.not_before {
+            Some(t) => month_of(t, &mut key),
+            None => key.push_str(UNKNOWN),
+        }
+        count(&mut self.by_month, &key, v);
+        let month = key;
         if f.codes().contains(&"SIG_INT_LEADING_ZERO") {
-            let e = self.leading_zero.entry(issuer).or_insert((
+            let e = self.leading_zero.entry(issuer.clone()).or_insert((
                 0,
                 month.clone(),
                 month.clone(),
@@ -148,7 +173,7 @@ impl Summary {
                 e.1 = month.clone();
             }
             if month > e.2 {
-                e.2 = month;
+                e.2 = month.clone();
             }
             for d in f
                 .defects
@@ -173,6 +198,8 @@ impl Summary {
                 }
             }
         }
+        self.scratch = issuer;
+        self.scratch2 = month;
     }
 
     /// Computes the root-cause line; call once all findings are in. It names the issuers
@@ -223,7 +250,7 @@ impl Summary {
 }
 
 /// YYYY-MM of a Unix time.
-fn month_of(t: i64) -> String {
+fn month_of(t: i64, out: &mut String) {
     let days = t.div_euclid(86_400);
     // Civil from days (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -234,16 +261,23 @@ fn month_of(t: i64) -> String {
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}", if m <= 2 { y + 1 } else { y }, m)
+    use std::fmt::Write;
+    let _ = write!(out, "{:04}-{:02}", if m <= 2 { y + 1 } else { y }, m);
 }
 
 #[cfg(test)]
 mod tests {
+    fn month(t: i64) -> String {
+        let mut s = String::new();
+        super::month_of(t, &mut s);
+        s
+    }
+
     #[test]
     fn months() {
-        assert_eq!(super::month_of(0), "1970-01");
-        assert_eq!(super::month_of(1_459_900_800), "2016-04"); // 2016-04-06
-        assert_eq!(super::month_of(253_402_300_799), "9999-12");
-        assert_eq!(super::month_of(951_782_400), "2000-02"); // 2000-02-29
+        assert_eq!(month(0), "1970-01");
+        assert_eq!(month(1_459_900_800), "2016-04"); // 2016-04-06
+        assert_eq!(month(253_402_300_799), "9999-12");
+        assert_eq!(month(951_782_400), "2000-02"); // 2000-02-29
     }
 }

@@ -776,6 +776,192 @@ fn x_affine_matches(x: &Fe, r: &[u8; 32]) -> bool {
     false
 }
 
+// ---------------------------------------------------------------------------------------
+// Batched multiples of G for the simulator's signer (re-exported by `crate::fixed_base`).
+// Variable time, like everything in this module: for test keys and public data only.
+
+/// Independent chains per scalar in [`mul_g_batch`] (as [`CHAINS`] for verification; 4
+/// measured best here for 26 look-ups per scalar).
+const MUL_CHAINS: usize = 4;
+
+/// k_i G for every k_i, affine (None for k_i = 0), through [`g_fast_table`]: each scalar's
+/// non-zero signed-window look-ups are split into [`MUL_CHAINS`] chains, all chains of all
+/// scalars advance one affine addition per step with one field inversion per step
+/// (Montgomery's trick), then the chains of each scalar are summed pairwise the same way.
+/// No further normalisation: the results are affine.
+pub(crate) fn mul_g_batch(ks: &[Scalar]) -> Vec<Option<Affine>> {
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|sc| mul_g_batch_in(&mut sc.borrow_mut(), ks))
+}
+
+fn mul_g_batch_in(sc: &mut Scratch, ks: &[Scalar]) -> Vec<Option<Affine>> {
+    let gt = g_fast_table();
+    let m = ks.len();
+    sc.pts.clear();
+    let mut start = Vec::with_capacity(m);
+    let mut lens = Vec::with_capacity(m);
+    for k in ks {
+        let s = sc.pts.len();
+        let d = recode(&scalar_limbs(k), gt.window);
+        for (w, &d) in d.iter().enumerate().take(gt.windows) {
+            if d != 0 {
+                sc.pts.push(gt.point(w, d));
+            }
+        }
+        start.push(s);
+        lens.push(sc.pts.len() - s);
+    }
+    let lanes = m * MUL_CHAINS;
+    sc.acc.clear();
+    sc.acc.resize(lanes, INF);
+    sc.add.clear();
+    sc.add.resize(lanes, INF);
+    let steps = lens
+        .iter()
+        .map(|&l| l.div_ceil(MUL_CHAINS))
+        .max()
+        .unwrap_or(0);
+    for t in 0..steps {
+        for i in 0..m {
+            for c in 0..MUL_CHAINS {
+                let k = t * MUL_CHAINS + c;
+                sc.add[i * MUL_CHAINS + c] = if k < lens[i] {
+                    sc.pts[start[i] + k].into()
+                } else {
+                    INF
+                };
+            }
+        }
+        batch_add(&mut sc.acc, &sc.add, &mut sc.den, &mut sc.num, &mut sc.ops);
+    }
+    let mut half = MUL_CHAINS / 2;
+    while half >= 1 {
+        sc.half_a.clear();
+        sc.half_b.clear();
+        for i in 0..m {
+            for c in 0..half {
+                sc.half_a.push(sc.acc[i * MUL_CHAINS + c]);
+                sc.half_b.push(sc.acc[i * MUL_CHAINS + c + half]);
+            }
+        }
+        batch_add(
+            &mut sc.half_a,
+            &sc.half_b,
+            &mut sc.den,
+            &mut sc.num,
+            &mut sc.ops,
+        );
+        for i in 0..m {
+            for c in 0..half {
+                sc.acc[i * MUL_CHAINS + c] = sc.half_a[i * half + c];
+            }
+        }
+        half /= 2;
+    }
+    (0..m)
+        .map(|i| {
+            let p = sc.acc[i * MUL_CHAINS];
+            (!p.inf).then_some(Affine { x: p.x, y: p.y })
+        })
+        .collect()
+}
+
+/// k G for one scalar (None for k = 0): mixed Jacobian additions over [`g_fast_table`]
+/// and one field inversion.
+pub(crate) fn mul_g(k: &Scalar) -> Option<Affine> {
+    g_fast_table()
+        .add_mul(Jacobian::IDENTITY, &scalar_limbs(k))
+        .to_affine()
+}
+
+/// Candidates per [`GWalk::next_batch`].
+pub(crate) const WALK_BATCH: usize = 64;
+
+/// j G for j = 1..=[`WALK_BATCH`], affine.
+fn g_small_multiples() -> &'static [Affine] {
+    static TABLE: OnceLock<Vec<Affine>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let g = Affine::from_p256(&AffinePoint::GENERATOR);
+        let mut jac = Vec::with_capacity(WALK_BATCH);
+        let mut acc = Jacobian::from_affine(&g);
+        jac.push(acc);
+        for _ in 1..WALK_BATCH {
+            acc = acc.add_affine(&g);
+            jac.push(acc);
+        }
+        batch_to_affine(&jac)
+    })
+}
+
+/// The points k G, (k + 1) G, (k + 2) G, ... in batches of [`WALK_BATCH`]: each batch is
+/// one round of independent affine additions B + j G (j = 1..=64, B the batch's first
+/// point) with one shared field inversion.
+#[derive(Clone, Copy)]
+pub(crate) struct GWalkState {
+    base: Pt,
+}
+
+impl GWalkState {
+    pub(crate) fn new(k: &Scalar) -> GWalkState {
+        GWalkState {
+            base: match mul_g(k) {
+                Some(a) => a.into(),
+                None => INF,
+            },
+        }
+    }
+
+    /// The next [`WALK_BATCH`] points in order (None: the identity); the walk then stands
+    /// [`WALK_BATCH`] further on.
+    pub(crate) fn next_batch(&mut self, out: &mut Vec<Option<Affine>>) {
+        thread_local! {
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+        }
+        let small = g_small_multiples();
+        SCRATCH.with(|sc| {
+            let sc = &mut *sc.borrow_mut();
+            // Lane 0: B + 64 G (the next base); lane j: B + j G.
+            sc.acc.clear();
+            sc.acc.resize(WALK_BATCH, self.base);
+            sc.add.clear();
+            sc.add.push(small[WALK_BATCH - 1].into());
+            sc.add.extend(small[..WALK_BATCH - 1].iter().map(|&a| Pt::from(a)));
+            batch_add(&mut sc.acc, &sc.add, &mut sc.den, &mut sc.num, &mut sc.ops);
+            out.clear();
+            let pt = |p: &Pt| (!p.inf).then_some(Affine { x: p.x, y: p.y });
+            out.push(pt(&self.base));
+            out.extend(sc.acc[1..].iter().map(pt));
+            self.base = sc.acc[0];
+        });
+    }
+}
+
+/// 1 / k_i mod n for every k_i (0 for k_i = 0): Montgomery's trick, one [`invert_scalar`].
+pub(crate) fn invert_scalars(ks: &[Scalar]) -> Vec<Scalar> {
+    let mut prefix = Vec::with_capacity(ks.len());
+    let mut acc = Scalar::ONE;
+    for k in ks {
+        if !bool::from(k.is_zero()) {
+            acc *= k;
+        }
+        prefix.push(acc);
+    }
+    let mut out = vec![Scalar::ZERO; ks.len()];
+    // Non-zero: a product of non-zero scalars mod the prime n.
+    let mut inv = invert_scalar(&acc);
+    for i in (0..ks.len()).rev() {
+        if bool::from(ks[i].is_zero()) {
+            continue;
+        }
+        // inv = (product of the non-zero k_0..k_i)^-1
+        out[i] = if i == 0 { inv } else { inv * prefix[i - 1] };
+        inv *= ks[i];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
