@@ -1,11 +1,21 @@
 //! A fixed-base table for the P-256 generator G (window 8), for fast signing and key
 //! generation in the simulator, and a table-based ECDSA signer.
 //!
+//! Also the simulator's fast signing primitives, on the signed-window table of
+//! [`crate::g_fast_table`] and our own field arithmetic: [`mul_g_affine`] (one k G),
+//! [`mul_g_batch`] / [`mul_g_batch_x`] (k_i G for a batch, affine additions across the batch
+//! with one field inversion per step and no final normalisation), [`invert_scalars`]
+//! (Montgomery's trick, one variable-time scalar inversion per batch) and [`GWalk`] (the
+//! points k G, (k + 1) G, ... in batches of 64, one field inversion per batch).
+//!
 //! **Not constant time.** [`GTable::mul`] skips zero windows and indexes the table by the
-//! scalar's bytes, so its timing and memory access pattern depend on the scalar. That is
-//! fine for the simulator and for verification (public data only); it must NOT be used with
+//! scalar's bytes, so its timing and memory access pattern depend on the scalar; the fast
+//! primitives above branch on the scalar's digits, on special cases of the point formulas
+//! and in the binary scalar inversion. That is fine for the simulator (test keys that
+//! protect nothing) and for verification (public data only); they must NOT be used with
 //! secret scalars (private keys, nonces) in production.
 
+use crate::fast;
 use crate::jacobian::{batch_to_affine, Affine, Jacobian};
 use p256::elliptic_curve::bigint::ArrayEncoding;
 use p256::elliptic_curve::ops::{Invert, Reduce};
@@ -126,4 +136,184 @@ pub fn rfc6979_k(d: &Scalar, digest: &[u8; 32]) -> Scalar {
     let k = rfc6979::generate_k::<sha2::Sha256, _>(&d.to_bytes(), &n, &h, &[]);
     // generate_k only returns 0 < k < n.
     Option::from(Scalar::from_repr(k)).expect("rfc6979 returns a scalar below n")
+}
+
+/// Affine coordinates of a point as 32-octet big-endian integers: (x, y).
+pub type Coordinates = ([u8; 32], [u8; 32]);
+
+fn coordinates(a: &Affine) -> Coordinates {
+    (a.x.to_be_bytes(), a.y.to_be_bytes())
+}
+
+/// k G in affine coordinates (None for k = 0), through the signed-window table
+/// [`crate::g_fast_table`] (mixed Jacobian additions, one field inversion). Variable time:
+/// see the module documentation.
+pub fn mul_g_affine(k: &Scalar) -> Option<Coordinates> {
+    fast::mul_g(k).map(|a| coordinates(&a))
+}
+
+/// k_i G for each k_i in affine coordinates (None for k_i = 0), the same as
+/// [`mul_g_affine`] one by one: the additions of all scalars run in affine coordinates
+/// across the batch with one field inversion per step (about 7 steps for any batch size),
+/// so no per-point normalisation is needed. Best with batches of 32 or more. Variable time:
+/// see the module documentation.
+pub fn mul_g_batch(ks: &[Scalar]) -> Vec<Option<Coordinates>> {
+    fast::mul_g_batch(ks)
+        .iter()
+        .map(|p| p.as_ref().map(coordinates))
+        .collect()
+}
+
+/// The affine x coordinates of [`mul_g_batch`] (None for k_i = 0).
+pub fn mul_g_batch_x(ks: &[Scalar]) -> Vec<Option<[u8; 32]>> {
+    fast::mul_g_batch(ks)
+        .iter()
+        .map(|p| p.as_ref().map(|a| a.x.to_be_bytes()))
+        .collect()
+}
+
+/// 1 / k_i mod n for each k_i (0 for k_i = 0) with one scalar inversion for the batch
+/// (Montgomery's trick; variable-time binary inversion).
+pub fn invert_scalars(ks: &[Scalar]) -> Vec<Scalar> {
+    fast::invert_scalars(ks)
+}
+
+/// The points k G, (k + 1) G, (k + 2) G, ... in batches of [`GWalk::BATCH`]: one affine
+/// addition per point (B + j G for the batch's first point B and a small table of j G) and
+/// one field inversion per batch. For the simulator's nonce walk; variable time.
+#[derive(Clone, Copy)]
+pub struct GWalk {
+    state: fast::GWalkState,
+}
+
+impl core::fmt::Debug for GWalk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("GWalk")
+    }
+}
+
+impl GWalk {
+    /// Points per batch.
+    pub const BATCH: usize = fast::WALK_BATCH;
+
+    /// A walk starting at k G.
+    pub fn new(k: &Scalar) -> GWalk {
+        GWalk {
+            state: fast::GWalkState::new(k),
+        }
+    }
+
+    /// The affine x coordinates of the next [`GWalk::BATCH`] points, in order (None for
+    /// the identity); `out` is cleared first. The walk then stands [`GWalk::BATCH`] further.
+    pub fn next_batch_x(&mut self, out: &mut Vec<Option<[u8; 32]>>) {
+        let mut pts = Vec::with_capacity(Self::BATCH);
+        self.state.next_batch(&mut pts);
+        out.clear();
+        out.extend(pts.iter().map(|p| p.as_ref().map(|a| a.x.to_be_bytes())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+
+    fn expected(k: &Scalar) -> Option<Coordinates> {
+        let p = (ProjectivePoint::GENERATOR * k).to_affine();
+        let enc = p.to_encoded_point(false);
+        let x: [u8; 32] = (*enc.x()?).into();
+        let y: [u8; 32] = (*enc.y()?).into();
+        Some((x, y))
+    }
+
+    /// Edge scalars (0, 1, 2, small, n - small, powers of two, runs of ones) and
+    /// pseudo-random ones.
+    fn scalars() -> Vec<Scalar> {
+        let mut ks = vec![Scalar::ZERO, Scalar::ONE, Scalar::from(2u64)];
+        for i in [3u64, 511, 512, 513, 1023, 1024, 1025, 0xffff_ffff, u64::MAX] {
+            ks.push(Scalar::from(i));
+            ks.push(-Scalar::from(i));
+        }
+        for i in [1u64, 9, 10, 64, 127, 128, 200, 250, 255] {
+            ks.push(Field::pow_vartime(&Scalar::from(2u64), [i]));
+            ks.push(Field::pow_vartime(&Scalar::from(2u64), [i]) - Scalar::ONE);
+        }
+        ks.push(-Scalar::ONE);
+        let mut x = Scalar::from(0x0123_4567_89ab_cdefu64);
+        for _ in 0..150 {
+            x = x.square() + Scalar::from(5u64);
+            ks.push(x);
+        }
+        ks
+    }
+
+    #[test]
+    fn single_and_batch_match_p256() {
+        let ks = scalars();
+        for k in &ks {
+            assert_eq!(mul_g_affine(k), expected(k), "{k:?}");
+        }
+        // Various batch sizes, including 1 and non-multiples of the chain count.
+        for size in [1usize, 2, 3, 7, 64, ks.len()] {
+            for chunk in ks.chunks(size) {
+                let got = mul_g_batch(chunk);
+                let got_x = mul_g_batch_x(chunk);
+                assert_eq!(got.len(), chunk.len());
+                for ((k, p), x) in chunk.iter().zip(&got).zip(&got_x) {
+                    let e = expected(k);
+                    assert_eq!(*p, e, "{k:?}");
+                    assert_eq!(*x, e.map(|c| c.0), "{k:?}");
+                }
+            }
+        }
+        assert!(mul_g_batch(&[]).is_empty());
+        // Equal scalars and negatives in one batch (the chains meet the same points).
+        let k = Scalar::from(0x1234_5678u64);
+        let batch = [k, k, -k, Scalar::ZERO, k.double(), -k];
+        for (k, p) in batch.iter().zip(mul_g_batch(&batch)) {
+            assert_eq!(p, expected(k));
+        }
+    }
+
+    #[test]
+    fn batch_inversion() {
+        let ks = scalars();
+        let inv = invert_scalars(&ks);
+        for (k, i) in ks.iter().zip(&inv) {
+            if bool::from(k.is_zero()) {
+                assert_eq!(*i, Scalar::ZERO);
+            } else {
+                assert_eq!(*i * k, Scalar::ONE, "{k:?}");
+            }
+        }
+        assert!(invert_scalars(&[]).is_empty());
+        assert_eq!(invert_scalars(&[Scalar::ZERO]), vec![Scalar::ZERO]);
+    }
+
+    #[test]
+    fn walk_matches_p256() {
+        // Through the identity and its neighbours: k = -70 .. -70 + 192.
+        let starts = [
+            -Scalar::from(70u64),
+            Scalar::ZERO,
+            Scalar::ONE,
+            Scalar::from(0xdead_beefu64).square(),
+            -Scalar::from(64u64),
+            // Doubling inside the batch: B = jG.
+            Scalar::from(5u64),
+        ];
+        for k0 in starts {
+            let mut w = GWalk::new(&k0);
+            let mut xs = Vec::new();
+            let mut k = k0;
+            for _ in 0..3 {
+                w.next_batch_x(&mut xs);
+                assert_eq!(xs.len(), GWalk::BATCH);
+                for x in &xs {
+                    assert_eq!(*x, expected(&k).map(|c| c.0), "{k:?}");
+                    k += Scalar::ONE;
+                }
+            }
+        }
+    }
 }
