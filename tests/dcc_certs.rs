@@ -454,3 +454,49 @@ fn verdicts_do_not_depend_on_record_order() {
         differ.join("\n")
     );
 }
+
+/// `smki scan --recover-issuer-keys` says of every certificate what `smki inspect` says of
+/// it one by one (verdict, defect codes, signature status), and its summary counts agree.
+#[test]
+fn scan_summary_matches_inspect_one_by_one() {
+    let Some(certs) = load() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f.jsonl");
+    let summary = dir.path().join("s.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smki"))
+        .args(["scan", "--recover-issuer-keys", "--quiet", "--fail-on", "never"])
+        .arg(DIR)
+        .arg("--findings")
+        .arg(&findings)
+        .arg("--json")
+        .arg(&summary)
+        .output()
+        .expect("run smki scan");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scanned: Vec<serde_json::Value> = std::fs::read_to_string(&findings)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (inspected, _) = smki_inspect(Path::new(DIR));
+    assert_eq!(scanned.len(), certs.len());
+    assert_eq!(inspected.len(), certs.len());
+    let key = |f: &serde_json::Value| {
+        (
+            f["locator"]["file"].as_str().unwrap().to_string(),
+            f["verdict"].clone(),
+            f["defects"].as_array().unwrap().iter().map(|d| d["code"].clone()).collect::<Vec<_>>(),
+            f["signature"]["status"].clone(),
+            f["predictions"].clone(),
+        )
+    };
+    for (s, i) in scanned.iter().zip(&inspected) {
+        assert_eq!(key(s), key(i), "scan and inspect disagree");
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    for v in ["clean", "remediable", "needs_reissue", "unverifiable", "unreadable"] {
+        let n = inspected.iter().filter(|f| f["verdict"] == v).count() as u64;
+        assert_eq!(summary["verdicts"][v], n, "summary count of {v}");
+    }
+    assert_eq!(summary["defects"]["SIG_INT_LEADING_ZERO"], 2);
+}

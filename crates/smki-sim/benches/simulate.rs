@@ -9,7 +9,7 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(COUNT));
     group.sample_size(10);
     // Build the fixed-base table once, outside the measurement.
-    let _ = smki_verify::fixed_base::g_table();
+    smki_verify::g_fast_table();
     for format in [
         OutputFormat::Der,
         OutputFormat::DerTree,

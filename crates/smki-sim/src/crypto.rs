@@ -1,16 +1,19 @@
-//! Keys and signatures: seeded key generation and RFC 6979 signing through the fixed-base
-//! table of `smki_verify::fixed_base` (one table multiplication each), and the faulty
-//! 2018 signer's nonce walk.
+//! Keys and signatures: seeded key generation and RFC 6979 signing through the fast
+//! fixed-base primitives of `smki_verify::fixed_base` (signed-window table for G, affine
+//! additions batched across many scalars with one field inversion per step, batched scalar
+//! inversions), and the faulty 2018 signer's nonce walk (one affine addition per candidate,
+//! one field inversion per 64 candidates).
 //!
-//! **Simulation only**: the table multiplication is variable time. These keys protect
-//! nothing.
+//! **Simulation only**: this signing path is NOT constant time (table look-ups, branches
+//! and inversions all depend on the private key and the nonce). These keys protect nothing;
+//! never use it with real keys.
 use p256::elliptic_curve::ops::Reduce;
-use p256::elliptic_curve::point::AffineCoordinates;
-use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::elliptic_curve::Field;
-use p256::{AffinePoint, FieldBytes, FieldElement, Scalar, U256};
+use p256::{FieldBytes, Scalar, U256};
 use smki_der::P256_ORDER;
-use smki_verify::fixed_base::{g_table, rfc6979_k, sign_prehash_with_table};
+use smki_verify::fixed_base::{
+    invert_scalars, mul_g_affine, mul_g_batch, mul_g_batch_x, rfc6979_k, Coordinates, GWalk,
+};
 
 /// A P-256 key pair.
 #[derive(Clone)]
@@ -28,17 +31,38 @@ impl core::fmt::Debug for KeyPair {
     }
 }
 
+/// The private scalar of a seed: reduced mod n, a zero scalar becomes 1.
+fn seed_scalar(seed: &[u8; 32]) -> Scalar {
+    let d = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*seed));
+    if bool::from(d.is_zero()) {
+        Scalar::ONE
+    } else {
+        d
+    }
+}
+
 impl KeyPair {
     /// The key whose private scalar is `seed` reduced mod n (a zero scalar becomes 1).
     pub fn from_seed(seed: &[u8; 32]) -> KeyPair {
-        let mut d = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*seed));
-        if bool::from(d.is_zero()) {
-            d = Scalar::ONE;
-        }
-        let point = g_table().mul(&d).to_affine();
-        let enc = point.to_encoded_point(false);
+        let d = seed_scalar(seed);
+        KeyPair::from_parts(d, &mul_g_affine(&d).expect("d != 0"))
+    }
+
+    /// [`KeyPair::from_seed`] for many seeds, with the public keys computed together
+    /// (one batch of affine additions, no per-key field inversion).
+    pub fn batch_from_seeds(seeds: &[[u8; 32]]) -> Vec<KeyPair> {
+        let ds: Vec<Scalar> = seeds.iter().map(seed_scalar).collect();
+        ds.iter()
+            .zip(mul_g_batch(&ds))
+            .map(|(&d, q)| KeyPair::from_parts(d, &q.expect("d != 0")))
+            .collect()
+    }
+
+    fn from_parts(d: Scalar, (x, y): &Coordinates) -> KeyPair {
         let mut public = [0u8; 65];
-        public.copy_from_slice(enc.as_bytes());
+        public[0] = 0x04;
+        public[1..33].copy_from_slice(x);
+        public[33..].copy_from_slice(y);
         KeyPair {
             d,
             public,
@@ -48,20 +72,35 @@ impl KeyPair {
 
     /// ECDSA (RFC 6979 nonce) over a SHA-256 digest: (r, s), big-endian.
     pub fn sign(&self, digest: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+        let z = digest_scalar(digest);
         let mut k = rfc6979_k(&self.d, digest);
         loop {
-            if let Some(sig) = sign_prehash_with_table(&self.d, digest, &k) {
-                return sig;
+            if let Some((x, _)) = mul_g_affine(&k) {
+                let k_inv = invert_scalars(&[k])[0];
+                if let Some(sig) = self.finish(&x, &k_inv, &z) {
+                    return sig;
+                }
             }
             k += Scalar::ONE; // r or s was 0: probability 2^-256
         }
     }
 
+    /// (r, s) for x = x(kG), k^-1 and the digest scalar z; None if r or s is 0.
+    #[inline]
+    fn finish(&self, x: &[u8; 32], k_inv: &Scalar, z: &Scalar) -> Option<([u8; 32], [u8; 32])> {
+        let r = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*x));
+        let s = *k_inv * (*z + r * self.d);
+        if bool::from(r.is_zero()) || bool::from(s.is_zero()) {
+            return None;
+        }
+        Some((r.to_bytes().into(), s.to_bytes().into()))
+    }
+
     /// The signatures over `digest` with nonces k, k+1, k+2, ... (k from RFC 6979), in
     /// order, each as (r, s); `accept` picks the first it likes (it may return a modified
-    /// (r, s), e.g. the high-s twin). R moves by one point addition per candidate and the
-    /// candidates are normalised in batches of 64 (one field and one scalar inversion per
-    /// batch). None if no candidate among the first `limit` is accepted.
+    /// (r, s), e.g. the high-s twin). R moves by one affine addition per candidate
+    /// ([`GWalk`]) and the candidates come in batches of 64 (one field and one scalar
+    /// inversion per batch). None if no candidate among the first `limit` is accepted.
     pub fn sign_walk<F>(
         &self,
         digest: &[u8; 32],
@@ -71,39 +110,32 @@ impl KeyPair {
     where
         F: FnMut(&[u8; 32], &[u8; 32]) -> Option<([u8; 32], [u8; 32])>,
     {
-        const BATCH: usize = 64;
-        let z = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*digest));
+        const BATCH: usize = GWalk::BATCH;
+        let z = digest_scalar(digest);
         let mut k = rfc6979_k(&self.d, digest);
-        let g = Affine::from_p256(&AffinePoint::GENERATOR);
-        let mut r_point = Jacobian::from_affine(&Affine::from_p256(&g_table().mul(&k).to_affine()));
+        let mut walk = GWalk::new(&k);
         let mut tried = 0;
-        let mut points = Vec::with_capacity(BATCH);
+        let mut xs = Vec::with_capacity(BATCH);
         let mut ks = Vec::with_capacity(BATCH);
         while tried < limit {
-            points.clear();
+            walk.next_batch_x(&mut xs);
             ks.clear();
             for _ in 0..BATCH {
-                points.push(r_point);
                 ks.push(k);
-                r_point = r_point.add_affine(&g);
                 k += Scalar::ONE;
             }
-            if points.iter().any(Jacobian::is_identity)
-                || ks.iter().any(|k| bool::from(k.is_zero()))
-            {
+            if xs.iter().any(Option::is_none) || ks.iter().any(|k| bool::from(k.is_zero())) {
                 // Probability 2^-250: skip the batch.
                 tried += BATCH;
                 continue;
             }
-            let xs = batch_x(&points);
-            let k_invs = batch_invert_scalars(&ks);
+            let k_invs = invert_scalars(&ks);
             for (x, k_inv) in xs.iter().zip(&k_invs) {
-                let r = <Scalar as Reduce<U256>>::reduce_bytes(&x.to_bytes());
-                let s = *k_inv * (z + r * self.d);
-                if bool::from(r.is_zero()) || bool::from(s.is_zero()) {
+                let x = x.as_ref().expect("checked above");
+                let Some((r, s)) = self.finish(x, k_inv, &z) else {
                     continue;
-                }
-                if let Some(sig) = accept(&r.to_bytes().into(), &s.to_bytes().into()) {
+                };
+                if let Some(sig) = accept(&r, &s) {
                     return Some(sig);
                 }
             }
@@ -113,6 +145,11 @@ impl KeyPair {
     }
 }
 
+/// The digest as a scalar: bits2int (a 32-octet digest is taken whole) reduced mod n.
+fn digest_scalar(digest: &[u8; 32]) -> Scalar {
+    <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*digest))
+}
+
 /// Does the fixed-width 32-octet encoding of `v` carry a redundant leading 0x00, i.e.
 /// v < 2^247? (For 2^247 <= v < 2^248 the leading 0x00 is the pad DER requires.)
 pub fn has_redundant_zero(v: &[u8; 32]) -> bool {
@@ -120,28 +157,23 @@ pub fn has_redundant_zero(v: &[u8; 32]) -> bool {
 }
 
 /// ECDSA signatures (RFC 6979 nonces) for many (private key, digest) pairs, identical to
-/// [`KeyPair::sign`] one by one, with one scalar inversion for the batch. (The field
-/// inversions of the affine conversions stay one per signature: `p256` 0.13 neither exposes
-/// projective coordinates nor batch-normalises slices without its `alloc` feature.)
+/// [`KeyPair::sign`] one by one: the k_i G together ([`mul_g_batch_x`]: affine additions
+/// across the batch, one field inversion per step) and one scalar inversion for all k_i.
 pub fn batch_sign(requests: &[(&KeyPair, [u8; 32])]) -> Vec<([u8; 32], [u8; 32])> {
     let ks: Vec<Scalar> = requests
         .iter()
         .map(|(key, digest)| rfc6979_k(&key.d, digest))
         .collect();
-    let affine: Vec<AffinePoint> = ks.iter().map(|k| g_table().mul(k).to_affine()).collect();
-    let k_invs = batch_invert_scalars(&ks);
+    let xs = mul_g_batch_x(&ks);
+    let k_invs = invert_scalars(&ks);
     requests
         .iter()
-        .zip(affine.iter().zip(&k_invs))
-        .map(|((key, digest), (big_r, k_inv))| {
-            let r = <Scalar as Reduce<U256>>::reduce_bytes(&big_r.x());
-            let z = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*digest));
-            let s = *k_inv * (z + r * key.d);
-            if bool::from(r.is_zero()) || bool::from(s.is_zero()) {
-                key.sign(digest) // probability 2^-256: the one-by-one path walks on
-            } else {
-                (r.to_bytes().into(), s.to_bytes().into())
-            }
+        .zip(xs.iter().zip(&k_invs))
+        .map(|((key, digest), (x, k_inv))| {
+            x.as_ref()
+                .and_then(|x| key.finish(x, k_inv, &digest_scalar(digest)))
+                // Probability 2^-256: the one-by-one path walks on.
+                .unwrap_or_else(|| key.sign(digest))
         })
         .collect()
 }
@@ -185,135 +217,11 @@ pub fn key_id(public: &[u8; 65]) -> [u8; 8] {
     id
 }
 
-fn batch_invert_scalars(v: &[Scalar]) -> Vec<Scalar> {
-    let mut prefix = Vec::with_capacity(v.len());
-    let mut acc = Scalar::ONE;
-    for x in v {
-        acc *= x;
-        prefix.push(acc);
-    }
-    let mut inv = Option::<Scalar>::from(acc.invert()).expect("non-zero scalars");
-    let mut out = vec![Scalar::ZERO; v.len()];
-    for i in (0..v.len()).rev() {
-        out[i] = if i == 0 { inv } else { inv * prefix[i - 1] };
-        inv *= v[i];
-    }
-    out
-}
-
-/// Affine x coordinates of `points` (none the identity) with one field inversion.
-fn batch_x(points: &[Jacobian]) -> Vec<FieldElement> {
-    let mut prefix = Vec::with_capacity(points.len());
-    let mut acc = FieldElement::ONE;
-    for p in points {
-        acc *= p.z;
-        prefix.push(acc);
-    }
-    let mut inv = Option::<FieldElement>::from(acc.invert()).expect("non-zero product");
-    let mut out = vec![FieldElement::ZERO; points.len()];
-    for i in (0..points.len()).rev() {
-        let zinv = if i == 0 { inv } else { inv * prefix[i - 1] };
-        inv *= points[i].z;
-        out[i] = points[i].x * zinv.square();
-    }
-    out
-}
-
-#[derive(Clone, Copy)]
-struct Affine {
-    x: FieldElement,
-    y: FieldElement,
-}
-
-impl Affine {
-    fn from_p256(p: &AffinePoint) -> Affine {
-        let enc = p.to_encoded_point(false);
-        let x = FieldElement::from_bytes(&p.x()).expect("x < p");
-        let y = FieldElement::from_bytes(enc.y().expect("uncompressed")).expect("y < p");
-        Affine { x, y }
-    }
-}
-
-/// Jacobian coordinates (x = X/Z^2, y = Y/Z^3), variable time, public data only.
-#[derive(Clone, Copy)]
-struct Jacobian {
-    x: FieldElement,
-    y: FieldElement,
-    z: FieldElement,
-}
-
-impl Jacobian {
-    fn from_affine(p: &Affine) -> Jacobian {
-        Jacobian {
-            x: p.x,
-            y: p.y,
-            z: FieldElement::ONE,
-        }
-    }
-
-    fn is_identity(&self) -> bool {
-        bool::from(self.z.is_zero())
-    }
-
-    const IDENTITY: Jacobian = Jacobian {
-        x: FieldElement::ONE,
-        y: FieldElement::ONE,
-        z: FieldElement::ZERO,
-    };
-
-    fn double(&self) -> Jacobian {
-        if self.is_identity() || bool::from(self.y.is_zero()) {
-            return Jacobian::IDENTITY;
-        }
-        let delta = self.z.square();
-        let gamma = self.y.square();
-        let beta = self.x * gamma;
-        let t = (self.x - delta) * (self.x + delta);
-        let alpha = t.double() + t;
-        let beta4 = beta.double().double();
-        let x3 = alpha.square() - beta4.double();
-        let z3 = (self.y + self.z).square() - gamma - delta;
-        let y3 = alpha * (beta4 - x3) - gamma.square().double().double().double();
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
-    }
-
-    fn add_affine(&self, q: &Affine) -> Jacobian {
-        if self.is_identity() {
-            return Jacobian::from_affine(q);
-        }
-        let z1z1 = self.z.square();
-        let u2 = q.x * z1z1;
-        let s2 = q.y * self.z * z1z1;
-        let h = u2 - self.x;
-        let r = s2 - self.y;
-        if bool::from(h.is_zero()) {
-            return if bool::from(r.is_zero()) {
-                self.double()
-            } else {
-                Jacobian::IDENTITY
-            };
-        }
-        let hh = h.square();
-        let hhh = hh * h;
-        let v = self.x * hh;
-        let x3 = r.square() - hhh - v.double();
-        let y3 = r * (v - x3) - self.y * hhh;
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: self.z * h,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
 
     fn verify(key: &KeyPair, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.public).unwrap();
@@ -367,6 +275,27 @@ mod tests {
             .collect();
         for ((k, d), sig) in reqs.iter().zip(batch_sign(&reqs)) {
             assert_eq!(k.sign(d), sig);
+            // And the same as p256's own signer (RFC 6979 nonce, digest below n).
+            let sk = p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes()))
+                .unwrap();
+            let (sig2, _) = sk.sign_prehash_recoverable(d).unwrap();
+            assert_eq!(sig2.r().to_bytes().as_slice(), &sig.0[..]);
+            assert_eq!(sig2.s().to_bytes().as_slice(), &sig.1[..]);
+        }
+        // Batched key generation gives the same keys as one by one (zero seed included).
+        let seeds: Vec<[u8; 32]> = (0..70u8)
+            .map(|i| [i.wrapping_mul(101).wrapping_add(3); 32])
+            .chain([[0u8; 32], P256_ORDER])
+            .collect();
+        for (seed, k) in seeds.iter().zip(KeyPair::batch_from_seeds(&seeds)) {
+            let one = KeyPair::from_seed(seed);
+            assert_eq!((one.d, one.public, one.key_id), (k.d, k.public, k.key_id));
+            let sk = p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes()))
+                .unwrap();
+            assert_eq!(
+                sk.verifying_key().to_encoded_point(false).as_bytes(),
+                &k.public[..]
+            );
         }
     }
 }

@@ -270,10 +270,22 @@ pub(crate) struct Generated {
 /// ordinary signatures are made together ([`batch_sign`]: one scalar inversion per batch);
 /// the output is the same as one certificate at a time.
 pub(crate) fn generate_batch(cfg: &Config, lo: u64, affected: &[bool]) -> Vec<Generated> {
+    // The subject keys first, together (one batch of affine additions for all d G).
+    let mut rngs = Vec::with_capacity(affected.len());
+    let mut seeds = Vec::with_capacity(affected.len());
+    for j in 0..affected.len() as u64 {
+        let mut r = rng(cfg.seed, "cert", lo + j);
+        let mut d = [0u8; 32];
+        r.fill_bytes(&mut d);
+        rngs.push(r);
+        seeds.push(d);
+    }
+    let keys = KeyPair::batch_from_seeds(&seeds);
     let parts: Vec<Partial> = affected
         .iter()
+        .zip(rngs.into_iter().zip(keys))
         .enumerate()
-        .map(|(j, &a)| prepare(cfg, lo + j as u64, a))
+        .map(|(j, (&a, (r, key)))| prepare(cfg, lo + j as u64, a, r, key))
         .collect();
     let requests: Vec<(&KeyPair, [u8; 32])> = parts
         .iter()
@@ -336,13 +348,17 @@ struct Partial {
     pending: Pending,
 }
 
-fn prepare(cfg: &Config, index: u64, affected: bool) -> Partial {
+/// Certificate `index` up to its signature: `r` is its random stream after the 32 octets of
+/// its key's seed, `key` the key made from them.
+fn prepare(
+    cfg: &Config,
+    index: u64,
+    affected: bool,
+    mut r: rand_chacha::ChaCha12Rng,
+    key: KeyPair,
+) -> Partial {
     let plan = cfg.plan(index);
     let seed = cfg.seed;
-    let mut r = rng(seed, "cert", index);
-    let mut d = [0u8; 32];
-    r.fill_bytes(&mut d);
-    let key = KeyPair::from_seed(&d);
     let serial = serial(&mut r);
     let ca = &cfg.hierarchy.cas[plan.ca];
     let date = Date::from_days(plan.day);
