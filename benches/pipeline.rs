@@ -44,38 +44,70 @@ fn stages(c: &mut Criterion) {
     g.bench_function("analyse_signature", |b| {
         b.iter(|| {
             recs.iter()
-                .map(|r| CertView::split(&r.der).unwrap().analyse_signature().defects.len())
+                .map(|r| {
+                    CertView::split(&r.der)
+                        .unwrap()
+                        .analyse_signature()
+                        .defects
+                        .len()
+                })
                 .sum::<usize>()
         })
     });
     g.bench_function("certificate_view_and_fields", |b| {
         b.iter(|| {
             recs.iter()
-                .map(|r| Fields::parse(&CertView::split(&r.der).unwrap()).unwrap().serial.len())
+                .map(|r| {
+                    Fields::parse(&CertView::split(&r.der).unwrap())
+                        .unwrap()
+                        .serial
+                        .len()
+                })
                 .sum::<usize>()
         })
     });
     g.bench_function("strict_der_walk", |b| {
-        b.iter(|| recs.iter().map(|r| smki_x509::ber_issues(&CertView::split(&r.der).unwrap()).len()).sum::<usize>())
+        b.iter(|| {
+            recs.iter()
+                .map(|r| smki_x509::ber_issues(&CertView::split(&r.der).unwrap()).len())
+                .sum::<usize>()
+        })
     });
     let results: Vec<Result<Record, smki_repo::Error>> = recs.iter().cloned().map(Ok).collect();
     let plain = examiner(Examiner::plain(false), &cas, &dump);
     let fast = examiner(Examiner::fast(false), &cas, &dump);
     g.bench_function(BenchmarkId::new("examine_one_by_one", "fast"), |b| {
-        b.iter(|| recs.iter().map(|r| fast.examine(r).verdict as usize).sum::<usize>())
+        b.iter(|| {
+            recs.iter()
+                .map(|r| fast.examine(r).verdict as usize)
+                .sum::<usize>()
+        })
     });
     g.bench_function(BenchmarkId::new("examine_batch_64", "fast"), |b| {
-        b.iter(|| results.chunks(64).map(|c| fast.examine_batch(c).len()).sum::<usize>())
+        b.iter(|| {
+            results
+                .chunks(64)
+                .map(|c| fast.examine_batch(c).len())
+                .sum::<usize>()
+        })
     });
     g.sample_size(10);
     g.bench_function(BenchmarkId::new("examine_batch_64", "plain"), |b| {
-        b.iter(|| results.chunks(64).map(|c| plain.examine_batch(c).len()).sum::<usize>())
+        b.iter(|| {
+            results
+                .chunks(64)
+                .map(|c| plain.examine_batch(c).len())
+                .sum::<usize>()
+        })
     });
     g.finish();
 }
 
 fn end_to_end(c: &mut Criterion) {
-    let count: u64 = std::env::var("SMKI_BENCH_COUNT").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let count: u64 = std::env::var("SMKI_BENCH_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let (_dir, dump, cas) = corpus(count);
     let mut g = c.benchmark_group("scan_end_to_end");
     g.sample_size(10);
@@ -83,16 +115,19 @@ fn end_to_end(c: &mut Criterion) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for threads in 1..=cores {
         let ex = examiner(Examiner::fast(false), &cas, &dump);
-        g.bench_function(BenchmarkId::new("fast", format!("{threads}_threads")), |b| {
-            b.iter(|| {
-                let mut out = std::io::sink();
-                smki_scan::scan(&ex, smki_repo::open(&dump), threads, |f| {
-                    serde_json::to_writer(&mut out, f).map_err(std::io::Error::other)
+        g.bench_function(
+            BenchmarkId::new("fast", format!("{threads}_threads")),
+            |b| {
+                b.iter(|| {
+                    let mut out = std::io::sink();
+                    smki_scan::scan(&ex, smki_repo::open(&dump), threads, |f| {
+                        serde_json::to_writer(&mut out, f).map_err(std::io::Error::other)
+                    })
+                    .unwrap()
+                    .records
                 })
-                .unwrap()
-                .records
-            })
-        });
+            },
+        );
     }
     g.finish();
 }

@@ -464,7 +464,13 @@ fn scan_summary_matches_inspect_one_by_one() {
     let findings = dir.path().join("f.jsonl");
     let summary = dir.path().join("s.json");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_smki"))
-        .args(["scan", "--recover-issuer-keys", "--quiet", "--fail-on", "never"])
+        .args([
+            "scan",
+            "--recover-issuer-keys",
+            "--quiet",
+            "--fail-on",
+            "never",
+        ])
         .arg(DIR)
         .arg("--findings")
         .arg(&findings)
@@ -472,7 +478,11 @@ fn scan_summary_matches_inspect_one_by_one() {
         .arg(&summary)
         .output()
         .expect("run smki scan");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let scanned: Vec<serde_json::Value> = std::fs::read_to_string(&findings)
         .unwrap()
         .lines()
@@ -485,7 +495,12 @@ fn scan_summary_matches_inspect_one_by_one() {
         (
             f["locator"]["file"].as_str().unwrap().to_string(),
             f["verdict"].clone(),
-            f["defects"].as_array().unwrap().iter().map(|d| d["code"].clone()).collect::<Vec<_>>(),
+            f["defects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["code"].clone())
+                .collect::<Vec<_>>(),
             f["signature"]["status"].clone(),
             f["predictions"].clone(),
         )
@@ -493,8 +508,15 @@ fn scan_summary_matches_inspect_one_by_one() {
     for (s, i) in scanned.iter().zip(&inspected) {
         assert_eq!(key(s), key(i), "scan and inspect disagree");
     }
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
-    for v in ["clean", "remediable", "needs_reissue", "unverifiable", "unreadable"] {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    for v in [
+        "clean",
+        "remediable",
+        "needs_reissue",
+        "unverifiable",
+        "unreadable",
+    ] {
         let n = inspected.iter().filter(|f| f["verdict"] == v).count() as u64;
         assert_eq!(summary["verdicts"][v], n, "summary count of {v}");
     }

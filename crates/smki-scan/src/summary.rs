@@ -110,7 +110,12 @@ impl Summary {
         self.records += 1;
         self.verdicts.add(f.verdict);
         for d in &f.defects {
-            if !f.defects.iter().take_while(|x| !std::ptr::eq(*x, d)).any(|x| x.code == d.code) {
+            if !f
+                .defects
+                .iter()
+                .take_while(|x| !std::ptr::eq(*x, d))
+                .any(|x| x.code == d.code)
+            {
                 bump(&mut self.defects, d.code);
             }
         }

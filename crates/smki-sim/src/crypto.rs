@@ -276,8 +276,8 @@ mod tests {
         for ((k, d), sig) in reqs.iter().zip(batch_sign(&reqs)) {
             assert_eq!(k.sign(d), sig);
             // And the same as p256's own signer (RFC 6979 nonce, digest below n).
-            let sk = p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes()))
-                .unwrap();
+            let sk =
+                p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes())).unwrap();
             let (sig2, _) = sk.sign_prehash_recoverable(d).unwrap();
             assert_eq!(sig2.r().to_bytes().as_slice(), &sig.0[..]);
             assert_eq!(sig2.s().to_bytes().as_slice(), &sig.1[..]);
@@ -290,8 +290,8 @@ mod tests {
         for (seed, k) in seeds.iter().zip(KeyPair::batch_from_seeds(&seeds)) {
             let one = KeyPair::from_seed(seed);
             assert_eq!((one.d, one.public, one.key_id), (k.d, k.public, k.key_id));
-            let sk = p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes()))
-                .unwrap();
+            let sk =
+                p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes())).unwrap();
             assert_eq!(
                 sk.verifying_key().to_encoded_point(false).as_bytes(),
                 &k.public[..]

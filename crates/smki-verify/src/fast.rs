@@ -927,7 +927,8 @@ impl GWalkState {
             sc.acc.resize(WALK_BATCH, self.base);
             sc.add.clear();
             sc.add.push(small[WALK_BATCH - 1].into());
-            sc.add.extend(small[..WALK_BATCH - 1].iter().map(|&a| Pt::from(a)));
+            sc.add
+                .extend(small[..WALK_BATCH - 1].iter().map(|&a| Pt::from(a)));
             batch_add(&mut sc.acc, &sc.add, &mut sc.den, &mut sc.num, &mut sc.ops);
             out.clear();
             let pt = |p: &Pt| (!p.inf).then_some(Affine { x: p.x, y: p.y });
