@@ -1,6 +1,5 @@
 //! `smki audit --original INPUT --remediated OUTPUT --manifest MANIFEST`
-use super::{inputs, threads, IssuerArgs};
-use smki_repo::AtomicFile;
+use super::{inputs, threads, write_json, IssuerArgs, RunArgs};
 use smki_scan::audit::{audit, AuditReport};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,15 +18,8 @@ pub struct Args {
     manifest: PathBuf,
     #[command(flatten)]
     issuers: IssuerArgs,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Write the report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Print nothing on stdout.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// Exit 0 when everything holds, 1 when anything fails (each failure named), 2 on I/O errors.
@@ -39,7 +31,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     let manifest = std::fs::read_to_string(&args.manifest)
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
-    let threads = threads(args.threads);
+    let threads = threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
     smki_scan::prepare_issuers(&ex, inputs(&args.original));
@@ -51,17 +43,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         threads,
     );
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.json {
-        let mut v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-        v["passed"] = report.passed().into();
-        v["elapsed_seconds"] = elapsed.into();
-        AtomicFile::write_all_to(
+    if let Some(path) = &args.run.json {
+        write_json(
             path,
-            &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+            &report,
+            &[
+                ("passed", report.passed().into()),
+                ("elapsed_seconds", elapsed.into()),
+            ],
+        )?;
     }
-    if !args.quiet {
+    if !args.run.quiet {
         print!("{}", text(&report));
         println!(
             "audited {} records in {elapsed:.2} s: {:.0} records/s on {threads} threads",

@@ -201,15 +201,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     println!("openssl speed ecdsap256: {openssl_after:.0} verifies/s (after)");
     let _ = std::fs::remove_dir_all(&tmp);
     if let Some(path) = &args.json {
-        let v = serde_json::json!({
-            "openssl_verify_per_second": { "before": openssl_before, "after": openssl_after },
-            "rows": rows,
-        });
-        AtomicFile::write_all_to(
+        let openssl = serde_json::json!({ "before": openssl_before, "after": openssl_after });
+        super::write_json(
             path,
-            &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+            serde_json::json!({ "rows": rows }),
+            &[("openssl_verify_per_second", openssl)],
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

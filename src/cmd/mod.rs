@@ -6,6 +6,35 @@ pub mod remediate;
 pub mod scan;
 pub mod simulate;
 
+/// Options every pipeline command shares.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the summary (report) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Print nothing on stdout (files still get written).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically, with `extra` fields added to it.
+pub fn write_json(
+    path: &Path,
+    value: impl serde::Serialize,
+    extra: &[(&str, serde_json::Value)],
+) -> Result<(), String> {
+    let mut v = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    for (k, x) in extra {
+        v[*k] = x.clone();
+    }
+    let bytes = serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?;
+    smki_repo::AtomicFile::write_all_to(path, &bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Runs `smki ARGV...` in this process (used by `smki demo`).
 pub fn run_argv(argv: &[String]) -> Result<std::process::ExitCode, String> {
     use clap::Parser;

@@ -1,5 +1,5 @@
 //! `smki remediate INPUT --out OUTPUT --manifest MANIFEST`
-use super::{inputs, threads, IssuerArgs};
+use super::{inputs, threads, write_json, IssuerArgs, RunArgs};
 use smki_repo::{AtomicFile, OutputFormat, Writer};
 use smki_scan::manifest::ManifestWriter;
 use smki_scan::remediate::{remediate, RemediationSummary};
@@ -24,15 +24,8 @@ pub struct Args {
     format: Option<OutputFormat>,
     #[command(flatten)]
     issuers: IssuerArgs,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Write the summary as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Print nothing on stdout.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// The format of a dump, from its content: a directory is a DER or PEM tree (by its first
@@ -100,7 +93,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Some(f) => f,
         None => input_format(&args.input)?,
     };
-    let threads = threads(args.threads);
+    let threads = threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
     smki_scan::prepare_issuers(&ex, inputs(&args.input));
@@ -126,17 +119,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     file.commit()
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.json {
-        let mut v = serde_json::to_value(&sum).map_err(|e| e.to_string())?;
-        v["elapsed_seconds"] = elapsed.into();
-        v["threads"] = threads.into();
-        AtomicFile::write_all_to(
+    if let Some(path) = &args.run.json {
+        write_json(
             path,
-            &serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+            &sum,
+            &[
+                ("elapsed_seconds", elapsed.into()),
+                ("threads", threads.into()),
+            ],
+        )?;
     }
-    if !args.quiet {
+    if !args.run.quiet {
         print!("{}", text(&sum));
         println!(
             "remediated {} records in {elapsed:.2} s: {:.0} records/s on {threads} threads; output {} ({}), manifest {}",

@@ -1,5 +1,5 @@
 //! `smki scan PATH...`
-use super::{inputs, IssuerArgs};
+use super::{inputs, write_json, IssuerArgs, RunArgs};
 use smki_repo::AtomicFile;
 use smki_scan::{prepare_issuers, report, text, Finding, Verdict};
 use std::io::{IsTerminal, Write};
@@ -15,12 +15,8 @@ pub struct Args {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     issuers: IssuerArgs,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Write the summary as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
     /// Write one JSON line per certificate to FILE.
     #[arg(long, value_name = "FILE")]
     findings: Option<PathBuf>,
@@ -31,9 +27,6 @@ pub struct Args {
     /// (clean < remediable < unverifiable < needs-reissue < unreadable), or never.
     #[arg(long, value_enum, default_value = "remediable")]
     fail_on: FailOn,
-    /// Print no summary on stdout (the files still get written).
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,9 +64,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             return Err(format!("{}: no such file or directory", p.display()));
         }
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = super::threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
     // First pass: CA certificates in the dump serve as issuers, and unknown issuer keys are
@@ -95,7 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(c) = csv_out.as_mut() {
         writeln!(c, "{}", report::CSV_HEADER).map_err(|e| e.to_string())?;
     }
-    let mut progress = Progress::new(args.quiet);
+    let mut progress = Progress::new(args.run.quiet);
     let records = args.paths.iter().flat_map(|p| inputs(p));
     let mut failing = 0u64;
     let summary = smki_scan::scan(
@@ -127,17 +118,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    if let Some(path) = &args.json {
-        let mut v = serde_json::to_value(&summary).map_err(|e| e.to_string())?;
-        v["elapsed_seconds"] = elapsed.into();
-        v["threads"] = threads.into();
-        v["records_per_second"] = rate.into();
-        v["issuers_from_dump"] = serde_json::to_value(from_dump).map_err(|e| e.to_string())?;
-        v["issuer_keys"] = ex.issuer_count().into();
-        let bytes = serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?;
-        AtomicFile::write_all_to(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(path) = &args.run.json {
+        let extra = [
+            ("elapsed_seconds", elapsed.into()),
+            ("threads", threads.into()),
+            ("records_per_second", rate.into()),
+            (
+                "issuers_from_dump",
+                serde_json::to_value(from_dump).map_err(|e| e.to_string())?,
+            ),
+            ("issuer_keys", ex.issuer_count().into()),
+        ];
+        write_json(path, &summary, &extra)?;
     }
-    if !args.quiet {
+    if !args.run.quiet {
         print!("{}", text::summary(&summary));
         println!(
             "issuer keys: {} ({} CA certificates from the dump, {} recovered from signatures)",

@@ -460,23 +460,13 @@ impl<B: Backend> Examiner<B> {
                 "signatureAlgorithm",
                 &why,
             ));
-            return Step::Done(
-                Verdict::Unverifiable,
-                why.clone(),
-                not_checked(why.clone()),
-                Predictions::all(Prediction::Unknown, &why),
-            );
+            return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
         }
         let f = match fields {
             Ok(f) => f,
             Err(e) => {
                 let why = format!("tbsCertificate unreadable: {e}");
-                return Step::Done(
-                    Verdict::Unverifiable,
-                    why.clone(),
-                    not_checked(why.clone()),
-                    Predictions::all(Prediction::Unknown, &why),
-                );
+                return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
             }
         };
         if f.inner_signature_algorithm != view.signature_algorithm_bytes() {
@@ -488,12 +478,7 @@ impl<B: Backend> Examiner<B> {
                 "signatureAlgorithm",
                 &why,
             ));
-            return Step::Done(
-                Verdict::NeedsReissue,
-                why.clone(),
-                not_checked(why.clone()),
-                Predictions::all(Prediction::Reject, &why),
-            );
+            return Step::unchecked(Verdict::NeedsReissue, why, Prediction::Reject);
         }
         if self_signed(f) && f.key_algorithm != KeyAlgorithm::P256 {
             let why = format!(
@@ -507,12 +492,7 @@ impl<B: Backend> Examiner<B> {
                 "subjectPublicKeyInfo",
                 &why,
             ));
-            return Step::Done(
-                Verdict::Unverifiable,
-                why.clone(),
-                not_checked(why.clone()),
-                Predictions::all(Prediction::Unknown, &why),
-            );
+            return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
         }
         let Some((r, s)) = sig.rs() else {
             let why = if sig.r.is_some() && sig.s.is_some() {
@@ -710,6 +690,16 @@ enum Step {
         r: [u8; 32],
         s: [u8; 32],
     },
+}
+
+impl Step {
+    /// Decided without a signature check, for the reason `why`; every relying party's answer
+    /// is `prediction`.
+    fn unchecked(verdict: Verdict, why: String, prediction: Prediction) -> Step {
+        let check = SignatureCheck::NotChecked { why: why.clone() };
+        let predictions = Predictions::all(prediction, &why);
+        Step::Done(verdict, why, check, predictions)
+    }
 }
 
 enum IssuerRef {
