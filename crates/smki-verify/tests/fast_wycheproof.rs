@@ -4,70 +4,10 @@
 
 mod common;
 
-use common::hex;
+use common::{hex, parse_canonical};
 use smki_verify::{sha256, Backend, BatchItem, FastBackend, PlainBackend, PublicKey, AFFINE_MIN};
 
 const JSON: &str = include_str!("../../../vectors/wycheproof/ecdsa_secp256r1_sha256_test.json");
-
-/// Minimal canonical DER reader: SEQUENCE { INTEGER, INTEGER }, short or 0x81 lengths
-/// (minimal), positive minimal INTEGERs of at most 32 octets after the one pad. None for
-/// anything else.
-fn parse_canonical(sig: &[u8]) -> Option<([u8; 32], [u8; 32])> {
-    fn len(b: &[u8], i: &mut usize) -> Option<usize> {
-        let l0 = *b.get(*i)?;
-        *i += 1;
-        match l0 {
-            0..=0x7f => Some(l0 as usize),
-            0x81 => {
-                let l = *b.get(*i)?;
-                *i += 1;
-                (l >= 0x80).then_some(l as usize)
-            }
-            _ => None,
-        }
-    }
-    fn int(b: &[u8], i: &mut usize) -> Option<[u8; 32]> {
-        if *b.get(*i)? != 0x02 {
-            return None;
-        }
-        *i += 1;
-        let l = len(b, i)?;
-        let c = b.get(*i..i.checked_add(l)?)?;
-        *i += l;
-        if c.is_empty() || c[0] & 0x80 != 0 {
-            return None; // empty or negative
-        }
-        let c = if c[0] == 0 {
-            if c.len() == 1 {
-                c // the value 0, minimally encoded
-            } else if c[1] & 0x80 == 0 {
-                return None; // redundant leading zero
-            } else {
-                &c[1..]
-            }
-        } else {
-            c
-        };
-        if c.len() > 32 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        out[32 - c.len()..].copy_from_slice(c);
-        Some(out)
-    }
-    let mut i = 0;
-    if *sig.first()? != 0x30 {
-        return None;
-    }
-    i += 1;
-    let l = len(sig, &mut i)?;
-    if i + l != sig.len() {
-        return None;
-    }
-    let r = int(sig, &mut i)?;
-    let s = int(sig, &mut i)?;
-    (i == sig.len()).then_some((r, s))
-}
 
 #[test]
 fn wycheproof_fast_backend() {

@@ -44,3 +44,63 @@ pub fn sign(d: &Scalar, digest: &[u8; 32]) -> (smki_verify::PublicKey, [u8; 32],
     let (r, s) = sig.split_bytes();
     (pk, r.into(), s.into())
 }
+
+/// Minimal canonical DER reader: SEQUENCE { INTEGER, INTEGER }, short or 0x81 lengths
+/// (minimal), positive minimal INTEGERs of at most 32 octets after the one pad. None for
+/// anything else.
+pub fn parse_canonical(sig: &[u8]) -> Option<([u8; 32], [u8; 32])> {
+    fn len(b: &[u8], i: &mut usize) -> Option<usize> {
+        let l0 = *b.get(*i)?;
+        *i += 1;
+        match l0 {
+            0..=0x7f => Some(l0 as usize),
+            0x81 => {
+                let l = *b.get(*i)?;
+                *i += 1;
+                (l >= 0x80).then_some(l as usize)
+            }
+            _ => None,
+        }
+    }
+    fn int(b: &[u8], i: &mut usize) -> Option<[u8; 32]> {
+        if *b.get(*i)? != 0x02 {
+            return None;
+        }
+        *i += 1;
+        let l = len(b, i)?;
+        let c = b.get(*i..i.checked_add(l)?)?;
+        *i += l;
+        if c.is_empty() || c[0] & 0x80 != 0 {
+            return None; // empty or negative
+        }
+        let c = if c[0] == 0 {
+            if c.len() == 1 {
+                c // the value 0, minimally encoded
+            } else if c[1] & 0x80 == 0 {
+                return None; // redundant leading zero
+            } else {
+                &c[1..]
+            }
+        } else {
+            c
+        };
+        if c.len() > 32 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        out[32 - c.len()..].copy_from_slice(c);
+        Some(out)
+    }
+    let mut i = 0;
+    if *sig.first()? != 0x30 {
+        return None;
+    }
+    i += 1;
+    let l = len(sig, &mut i)?;
+    if i + l != sig.len() {
+        return None;
+    }
+    let r = int(sig, &mut i)?;
+    let s = int(sig, &mut i)?;
+    (i == sig.len()).then_some((r, s))
+}
