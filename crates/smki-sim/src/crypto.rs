@@ -12,7 +12,7 @@ use p256::elliptic_curve::Field;
 use p256::{FieldBytes, Scalar, U256};
 use smki_der::P256_ORDER;
 use smki_verify::fixed_base::{
-    invert_scalars, mul_g_affine, mul_g_batch, mul_g_batch_x, rfc6979_k, Coordinates, GWalk,
+    mul_g_affine, mul_g_batch, rfc6979_k, sign_batch_with_nonces, Coordinates, SignWalk,
 };
 
 /// A P-256 key pair.
@@ -72,35 +72,21 @@ impl KeyPair {
 
     /// ECDSA (RFC 6979 nonce) over a SHA-256 digest: (r, s), big-endian.
     pub fn sign(&self, digest: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
-        let z = digest_scalar(digest);
         let mut k = rfc6979_k(&self.d, digest);
         loop {
-            if let Some((x, _)) = mul_g_affine(&k) {
-                let k_inv = invert_scalars(&[k])[0];
-                if let Some(sig) = self.finish(&x, &k_inv, &z) {
-                    return sig;
-                }
+            if let Some(sig) = sign_batch_with_nonces(&[(self.d, *digest, k)])[0] {
+                return sig;
             }
-            k += Scalar::ONE; // r or s was 0: probability 2^-256
+            k += Scalar::ONE; // k, r or s was 0: probability 2^-256
         }
-    }
-
-    /// (r, s) for x = x(kG), k^-1 and the digest scalar z; None if r or s is 0.
-    #[inline]
-    fn finish(&self, x: &[u8; 32], k_inv: &Scalar, z: &Scalar) -> Option<([u8; 32], [u8; 32])> {
-        let r = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*x));
-        let s = *k_inv * (*z + r * self.d);
-        if bool::from(r.is_zero()) || bool::from(s.is_zero()) {
-            return None;
-        }
-        Some((r.to_bytes().into(), s.to_bytes().into()))
     }
 
     /// The signatures over `digest` with nonces k, k+1, k+2, ... (k from RFC 6979), in
     /// order, each as (r, s); `accept` picks the first it likes (it may return a modified
-    /// (r, s), e.g. the high-s twin). R moves by one affine addition per candidate
-    /// ([`GWalk`]) and the candidates come in batches of 64 (one field and one scalar
-    /// inversion per batch). None if no candidate among the first `limit` is accepted.
+    /// (r, s), e.g. the high-s twin). R moves by one affine addition per candidate and the
+    /// candidates come in batches of 64 with one field and one scalar inversion per batch
+    /// ([`SignWalk`]). A nonce giving r = 0 or s = 0 (or k = 0) is skipped (probability
+    /// 2^-256 each). None if no candidate among the first `limit` is accepted.
     pub fn sign_walk<F>(
         &self,
         digest: &[u8; 32],
@@ -110,44 +96,21 @@ impl KeyPair {
     where
         F: FnMut(&[u8; 32], &[u8; 32]) -> Option<([u8; 32], [u8; 32])>,
     {
-        const BATCH: usize = GWalk::BATCH;
-        let z = digest_scalar(digest);
-        let mut k = rfc6979_k(&self.d, digest);
-        let mut walk = GWalk::new(&k);
+        let k = rfc6979_k(&self.d, digest);
+        let mut walk = SignWalk::new(&self.d, digest, &k);
         let mut tried = 0;
-        let mut xs = Vec::with_capacity(BATCH);
-        let mut ks = Vec::with_capacity(BATCH);
+        let mut batch = Vec::with_capacity(SignWalk::BATCH);
         while tried < limit {
-            walk.next_batch_x(&mut xs);
-            ks.clear();
-            for _ in 0..BATCH {
-                ks.push(k);
-                k += Scalar::ONE;
-            }
-            if xs.iter().any(Option::is_none) || ks.iter().any(|k| bool::from(k.is_zero())) {
-                // Probability 2^-250: skip the batch.
-                tried += BATCH;
-                continue;
-            }
-            let k_invs = invert_scalars(&ks);
-            for (x, k_inv) in xs.iter().zip(&k_invs) {
-                let x = x.as_ref().expect("checked above");
-                let Some((r, s)) = self.finish(x, k_inv, &z) else {
-                    continue;
-                };
-                if let Some(sig) = accept(&r, &s) {
+            walk.next_batch(&mut batch);
+            for (r, s) in batch.iter().flatten() {
+                if let Some(sig) = accept(r, s) {
                     return Some(sig);
                 }
             }
-            tried += BATCH;
+            tried += SignWalk::BATCH;
         }
         None
     }
-}
-
-/// The digest as a scalar: bits2int (a 32-octet digest is taken whole) reduced mod n.
-fn digest_scalar(digest: &[u8; 32]) -> Scalar {
-    <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*digest))
 }
 
 /// Does the fixed-width 32-octet encoding of `v` carry a redundant leading 0x00, i.e.
@@ -157,24 +120,19 @@ pub fn has_redundant_zero(v: &[u8; 32]) -> bool {
 }
 
 /// ECDSA signatures (RFC 6979 nonces) for many (private key, digest) pairs, identical to
-/// [`KeyPair::sign`] one by one: the k_i G together ([`mul_g_batch_x`]: affine additions
-/// across the batch, one field inversion per step) and one scalar inversion for all k_i.
+/// [`KeyPair::sign`] one by one: the k_i G together (affine additions across the batch, one
+/// field inversion per step) and one scalar inversion for all k_i
+/// ([`sign_batch_with_nonces`]).
 pub fn batch_sign(requests: &[(&KeyPair, [u8; 32])]) -> Vec<([u8; 32], [u8; 32])> {
-    let ks: Vec<Scalar> = requests
+    let items: Vec<(Scalar, [u8; 32], Scalar)> = requests
         .iter()
-        .map(|(key, digest)| rfc6979_k(&key.d, digest))
+        .map(|(key, digest)| (key.d, *digest, rfc6979_k(&key.d, digest)))
         .collect();
-    let xs = mul_g_batch_x(&ks);
-    let k_invs = invert_scalars(&ks);
     requests
         .iter()
-        .zip(xs.iter().zip(&k_invs))
-        .map(|((key, digest), (x, k_inv))| {
-            x.as_ref()
-                .and_then(|x| key.finish(x, k_inv, &digest_scalar(digest)))
-                // Probability 2^-256: the one-by-one path walks on.
-                .unwrap_or_else(|| key.sign(digest))
-        })
+        .zip(sign_batch_with_nonces(&items))
+        // Probability 2^-256: the one-by-one path walks on.
+        .map(|((key, digest), sig)| sig.unwrap_or_else(|| key.sign(digest)))
         .collect()
 }
 
@@ -221,7 +179,6 @@ pub fn key_id(public: &[u8; 65]) -> [u8; 8] {
 mod tests {
     use super::*;
     use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
 
     fn verify(key: &KeyPair, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
         let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.public).unwrap();
@@ -279,8 +236,8 @@ mod tests {
             let sk =
                 p256::ecdsa::SigningKey::from_bytes(&FieldBytes::from(k.d.to_bytes())).unwrap();
             let (sig2, _) = sk.sign_prehash_recoverable(d).unwrap();
-            assert_eq!(sig2.r().to_bytes().as_slice(), &sig.0[..]);
-            assert_eq!(sig2.s().to_bytes().as_slice(), &sig.1[..]);
+            assert_eq!(&sig2.r().to_bytes()[..], &sig.0[..]);
+            assert_eq!(&sig2.s().to_bytes()[..], &sig.1[..]);
         }
         // Batched key generation gives the same keys as one by one (zero seed included).
         let seeds: Vec<[u8; 32]> = (0..70u8)

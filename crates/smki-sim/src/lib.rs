@@ -436,7 +436,10 @@ fn run(opts: &SimOptions, inject: Vec<(Injection, f64)>, t0: Instant) -> Result<
     }
     // Generation runs on the pool, chunk by chunk; a writer thread writes each chunk in
     // order while the next is generated. At most two chunks wait in between.
-    const BATCH: u64 = 64;
+    // Certificates per generate_batch: their keys and signatures are computed together
+    // (one field inversion per addition step and one scalar inversion for the batch), so
+    // larger batches share those inversions more widely.
+    const BATCH: u64 = 256;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Generated>>(2);
     let cfg_ref = &cfg;
     let (gt, summary) = std::thread::scope(|scope| {

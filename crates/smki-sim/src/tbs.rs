@@ -210,8 +210,16 @@ fn string_tag(k: StringKind) -> u8 {
 
 /// An EUI-64 as the repository shows it: `90-B3-D5-1F-30-03-00-00`.
 pub fn eui64_text(eui: &[u8; 8]) -> String {
-    let parts: Vec<String> = eui.iter().map(|b| format!("{b:02X}")).collect();
-    parts.join("-")
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(23);
+    for (i, &b) in eui.iter().enumerate() {
+        if i > 0 {
+            s.push('-');
+        }
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
 }
 
 /// A UTC time, to the second.
@@ -419,4 +427,21 @@ pub fn encode_tbs_with(f: &TbsFields, variation: &Variation) -> Vec<u8> {
     length(body.len(), &mut out);
     out.extend_from_slice(&body);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eui64_text;
+
+    #[test]
+    fn eui64_text_format() {
+        for eui in [
+            [0u8; 8],
+            [0xff; 8],
+            [0x90, 0xb3, 0xd5, 0x1f, 0x30, 0x01, 0x0a, 0xa0],
+        ] {
+            let expected: Vec<String> = eui.iter().map(|b| format!("{b:02X}")).collect();
+            assert_eq!(eui64_text(&eui), expected.join("-"));
+        }
+    }
 }

@@ -46,7 +46,7 @@ pub const Q_WINDOW: u32 = 9;
 const BATCH: usize = 64;
 
 /// The group order n, little-endian limbs.
-const N: [u64; 4] = [
+pub(crate) const N: [u64; 4] = [
     0xf3b9_cac2_fc63_2551,
     0xbce6_faad_a717_9e84,
     0xffff_ffff_ffff_ffff,
@@ -203,7 +203,7 @@ pub fn g_fast_table() -> &'static FixedBaseTable {
     TABLE.get_or_init(|| FixedBaseTable::new(&AffinePoint::GENERATOR, G_WINDOW))
 }
 
-fn scalar_limbs(k: &Scalar) -> [u64; 4] {
+pub(crate) fn scalar_limbs(k: &Scalar) -> [u64; 4] {
     be_to_limbs(&k.to_bytes().into())
 }
 
@@ -274,7 +274,7 @@ fn sub_mod_n(x: &mut [u64; 4], y: &[u64; 4]) {
 }
 
 /// 1 / a mod n for 0 < a < n (n prime, so gcd(a, n) = 1).
-fn inv_mod_n(a: &[u64; 4]) -> [u64; 4] {
+pub(crate) fn inv_mod_n(a: &[u64; 4]) -> [u64; 4] {
     let (mut u, mut v) = (*a, N);
     // Invariants: x1 a = u, x2 a = v (mod n).
     let (mut x1, mut x2) = ([1u64, 0, 0, 0], [0u64; 4]);
@@ -780,9 +780,11 @@ fn x_affine_matches(x: &Fe, r: &[u8; 32]) -> bool {
 // Batched multiples of G for the simulator's signer (re-exported by `crate::fixed_base`).
 // Variable time, like everything in this module: for test keys and public data only.
 
-/// Independent chains per scalar in [`mul_g_batch`] (as [`CHAINS`] for verification; 4
-/// measured best here for 26 look-ups per scalar).
-const MUL_CHAINS: usize = 4;
+/// Independent chains per scalar in [`mul_g_batch`] (as [`CHAINS`] for verification).
+/// With 26 look-ups per scalar and batches of ~256 scalars, 2 chains balance the field
+/// inversions (one per step, ~36 additions' worth each) against the extra additions that
+/// join the chains (C - 1 per scalar): 14 inversions and 27 additions per scalar.
+const MUL_CHAINS: usize = 2;
 
 /// k_i G for every k_i, affine (None for k_i = 0), through [`g_fast_table`]: each scalar's
 /// non-zero signed-window look-ups are split into [`MUL_CHAINS`] chains, all chains of all

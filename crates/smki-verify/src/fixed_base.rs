@@ -6,7 +6,10 @@
 //! [`mul_g_batch`] / [`mul_g_batch_x`] (k_i G for a batch, affine additions across the batch
 //! with one field inversion per step and no final normalisation), [`invert_scalars`]
 //! (Montgomery's trick, one variable-time scalar inversion per batch) and [`GWalk`] (the
-//! points k G, (k + 1) G, ... in batches of 64, one field inversion per batch).
+//! points k G, (k + 1) G, ... in batches of 64, one field inversion per batch); on top of
+//! them the signers [`sign_batch_with_nonces`] (many signatures with given nonces) and
+//! [`SignWalk`] (the signatures with nonces k, k + 1, ...), whose scalar side runs in our
+//! own Montgomery arithmetic modulo n.
 //!
 //! **Not constant time.** [`GTable::mul`] skips zero windows and indexes the table by the
 //! scalar's bytes, so its timing and memory access pattern depend on the scalar; the fast
@@ -213,6 +216,50 @@ impl GWalk {
     }
 }
 
+/// An ECDSA signature (r, s) as 32-octet big-endian integers.
+pub type Signature = ([u8; 32], [u8; 32]);
+
+/// ECDSA P-256 signatures for (private key d, SHA-256 digest, nonce k) triples: the same
+/// as [`sign_prehash_with_table`] one by one (None when k, r or s is 0), with the k_i G of
+/// [`mul_g_batch`] and one scalar inversion for the batch. Variable time: for the
+/// simulator's test keys only (see the module documentation).
+pub fn sign_batch_with_nonces(items: &[(Scalar, [u8; 32], Scalar)]) -> Vec<Option<Signature>> {
+    crate::sign::sign_batch(items)
+}
+
+/// The ECDSA signatures of one key over one digest with the nonces k, k + 1, k + 2, ...,
+/// in batches of [`SignWalk::BATCH`] ([`GWalk`] for the points, one scalar inversion per
+/// batch). Each candidate is what [`sign_prehash_with_table`] gives for its nonce. For the
+/// simulator's faulty-signer nonce walk; variable time.
+#[derive(Clone, Copy)]
+pub struct SignWalk {
+    state: crate::sign::SignWalkState,
+}
+
+impl core::fmt::Debug for SignWalk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SignWalk")
+    }
+}
+
+impl SignWalk {
+    /// Candidates per batch.
+    pub const BATCH: usize = fast::WALK_BATCH;
+
+    /// The walk from nonce k for key d and `digest`.
+    pub fn new(d: &Scalar, digest: &[u8; 32], k: &Scalar) -> SignWalk {
+        SignWalk {
+            state: crate::sign::SignWalkState::new(d, digest, k),
+        }
+    }
+
+    /// The next [`SignWalk::BATCH`] candidates in nonce order (None when k, r or s is 0);
+    /// `out` is cleared first.
+    pub fn next_batch(&mut self, out: &mut Vec<Option<Signature>>) {
+        self.state.next_batch(out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +335,52 @@ mod tests {
         }
         assert!(invert_scalars(&[]).is_empty());
         assert_eq!(invert_scalars(&[Scalar::ZERO]), vec![Scalar::ZERO]);
+    }
+
+    #[test]
+    fn signers_match_table_signer() {
+        let mut d = Scalar::from(0x5eed_u64);
+        let mut items = Vec::new();
+        for (i, k) in scalars().into_iter().enumerate() {
+            d = d.square() + Scalar::from(i as u64 + 1);
+            let mut digest = [i as u8; 32];
+            if i % 3 == 0 {
+                digest = [0xff; 32]; // above n: reduced
+            }
+            items.push((d, digest, k));
+        }
+        let got = sign_batch_with_nonces(&items);
+        assert_eq!(got.len(), items.len());
+        for ((d, z, k), sig) in items.iter().zip(&got) {
+            assert_eq!(*sig, sign_prehash_with_table(d, z, k), "{k:?}");
+        }
+        assert!(got[0].is_none(), "k = 0");
+        for chunk in items.chunks(5) {
+            for ((d, z, k), sig) in chunk.iter().zip(sign_batch_with_nonces(chunk)) {
+                assert_eq!(sig, sign_prehash_with_table(d, z, k));
+            }
+        }
+        assert!(sign_batch_with_nonces(&[]).is_empty());
+        // s = 0: z = -r d.
+        let k = Scalar::from(77u64);
+        let (x, _) = mul_g_affine(&k).unwrap();
+        let r = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(x));
+        let z: [u8; 32] = (-(r * d)).to_bytes().into();
+        assert_eq!(sign_batch_with_nonces(&[(d, z, k)]), vec![None]);
+        // The walk, through k = 0.
+        for k0 in [-Scalar::from(3u64), Scalar::from(0xabcdefu64).square()] {
+            let mut w = SignWalk::new(&d, &[9; 32], &k0);
+            let mut out = Vec::new();
+            let mut k = k0;
+            for _ in 0..2 {
+                w.next_batch(&mut out);
+                assert_eq!(out.len(), SignWalk::BATCH);
+                for sig in &out {
+                    assert_eq!(*sig, sign_prehash_with_table(&d, &[9; 32], &k));
+                    k += Scalar::ONE;
+                }
+            }
+        }
     }
 
     #[test]

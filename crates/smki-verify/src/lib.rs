@@ -25,6 +25,7 @@ mod jacobian;
 mod key;
 mod recover;
 mod registry;
+mod sign;
 
 pub use backend::{Backend, BatchItem, PlainBackend};
 pub use error::{Error, ErrorKind};
