@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 mod cmd;
 
+/// A scan allocates a few dozen small strings per certificate on every thread; mimalloc's
+/// thread-local free lists make that cheaper than glibc's malloc (measured: `smki bench`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// GB smart metering PKI (SMKI) certificates: simulate a repository, inspect and scan dumps
 /// for ECDSA signature-encoding defects, verify every signature.
 #[derive(Parser)]

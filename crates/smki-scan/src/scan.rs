@@ -14,9 +14,10 @@ pub const BATCH: usize = 64;
 
 /// The engine of every pipeline: maps `work` over `items`, [`BATCH`] at a time (it returns
 /// one result per item, in order), on a pool of `threads` threads, and hands each item with
-/// its result to `sink` in input order. A reader thread fills chunks of [`CHUNK`] items while
-/// the pool works on the previous one; at most two chunks wait between them, so memory stays
-/// flat however many items there are. Stops at the first error `sink` returns.
+/// its result to `sink` in input order. Three stages overlap: a reader thread fills chunks of
+/// [`CHUNK`] items, the pool works on one chunk, and `sink` (on the calling thread) takes the
+/// results of the previous one; at most two chunks wait between stages, so memory stays flat
+/// however many items there are. Stops at the first error `sink` returns.
 pub fn for_each_ordered<T, R, E>(
     items: impl Iterator<Item = T> + Send,
     threads: usize,
@@ -32,20 +33,30 @@ where
         .build()
         .expect("thread pool");
     std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<Vec<T>>(2);
+        let (to_work, chunks) = sync_channel::<Vec<T>>(2);
+        let (to_sink, done) = sync_channel::<(Vec<T>, Vec<R>)>(2);
         scope.spawn(move || {
             let mut items = items;
             loop {
                 let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
-                if chunk.is_empty() || tx.send(chunk).is_err() {
+                if chunk.is_empty() || to_work.send(chunk).is_err() {
                     break;
                 }
             }
         });
-        for chunk in rx {
-            let results: Vec<Vec<R>> =
-                pool.install(|| chunk.par_chunks(BATCH).map(&work).collect());
-            let results = results.into_iter().flatten();
+        let work = &work;
+        let pool = &pool;
+        scope.spawn(move || {
+            for chunk in chunks {
+                let results: Vec<Vec<R>> =
+                    pool.install(|| chunk.par_chunks(BATCH).map(work).collect());
+                let results = results.into_iter().flatten().collect();
+                if to_sink.send((chunk, results)).is_err() {
+                    break; // the sink stopped: stop working
+                }
+            }
+        });
+        for (chunk, results) in done {
             for (item, result) in chunk.into_iter().zip(results) {
                 sink(item, result)?;
             }
