@@ -705,18 +705,30 @@ fn batch_affine_in(
         }
         lens[i] = sc.pts.len() - start[i];
     }
-    // Lanes: signature i, chain c at i * CHAINS + c; chain c takes points c, c + CHAINS, ...
-    let lanes = m * CHAINS;
+    sum_in_chains(sc, &start, &lens, m, CHAINS);
+    for i in 0..m {
+        let p = sc.acc[i * CHAINS];
+        out[i] = ok[i] && !p.inf && x_affine_matches(&p.x, &items[i].r);
+    }
+}
+
+/// For each of `m` items, sums the points `sc.pts[start[i]..start[i] + lens[i]]` in affine
+/// coordinates across the whole batch: `chains` independent chains per item (chain c takes
+/// points c, c + chains, ...) advance one addition per step, all lanes sharing one field
+/// inversion per step (`batch_add`); then the chains of each item are folded pairwise. Item
+/// i's sum is left in `sc.acc[i * chains]`. `chains` is a power of two.
+fn sum_in_chains(sc: &mut Scratch, start: &[usize], lens: &[usize], m: usize, chains: usize) {
+    let lanes = m * chains;
     sc.acc.clear();
     sc.acc.resize(lanes, INF);
     sc.add.clear();
     sc.add.resize(lanes, INF);
-    let steps = lens.iter().map(|&l| l.div_ceil(CHAINS)).max().unwrap_or(0);
+    let steps = lens.iter().map(|&l| l.div_ceil(chains)).max().unwrap_or(0);
     for t in 0..steps {
         for i in 0..m {
-            for c in 0..CHAINS {
-                let k = t * CHAINS + c;
-                sc.add[i * CHAINS + c] = if k < lens[i] {
+            for c in 0..chains {
+                let k = t * chains + c;
+                sc.add[i * chains + c] = if k < lens[i] {
                     sc.pts[start[i] + k].into()
                 } else {
                     INF
@@ -725,15 +737,14 @@ fn batch_affine_in(
         }
         batch_add(&mut sc.acc, &sc.add, &mut sc.den, &mut sc.num, &mut sc.ops);
     }
-    // Sum the chains of each signature pairwise: chain c += chain c + half.
-    let mut half = CHAINS / 2;
+    let mut half = chains / 2;
     while half >= 1 {
         sc.half_a.clear();
         sc.half_b.clear();
         for i in 0..m {
             for c in 0..half {
-                sc.half_a.push(sc.acc[i * CHAINS + c]);
-                sc.half_b.push(sc.acc[i * CHAINS + c + half]);
+                sc.half_a.push(sc.acc[i * chains + c]);
+                sc.half_b.push(sc.acc[i * chains + c + half]);
             }
         }
         batch_add(
@@ -745,14 +756,10 @@ fn batch_affine_in(
         );
         for i in 0..m {
             for c in 0..half {
-                sc.acc[i * CHAINS + c] = sc.half_a[i * half + c];
+                sc.acc[i * chains + c] = sc.half_a[i * half + c];
             }
         }
         half /= 2;
-    }
-    for i in 0..m {
-        let p = sc.acc[i * CHAINS];
-        out[i] = ok[i] && !p.inf && x_affine_matches(&p.x, &items[i].r);
     }
 }
 
@@ -815,53 +822,7 @@ fn mul_g_batch_in(sc: &mut Scratch, ks: &[Scalar]) -> Vec<Option<Affine>> {
         start.push(s);
         lens.push(sc.pts.len() - s);
     }
-    let lanes = m * MUL_CHAINS;
-    sc.acc.clear();
-    sc.acc.resize(lanes, INF);
-    sc.add.clear();
-    sc.add.resize(lanes, INF);
-    let steps = lens
-        .iter()
-        .map(|&l| l.div_ceil(MUL_CHAINS))
-        .max()
-        .unwrap_or(0);
-    for t in 0..steps {
-        for i in 0..m {
-            for c in 0..MUL_CHAINS {
-                let k = t * MUL_CHAINS + c;
-                sc.add[i * MUL_CHAINS + c] = if k < lens[i] {
-                    sc.pts[start[i] + k].into()
-                } else {
-                    INF
-                };
-            }
-        }
-        batch_add(&mut sc.acc, &sc.add, &mut sc.den, &mut sc.num, &mut sc.ops);
-    }
-    let mut half = MUL_CHAINS / 2;
-    while half >= 1 {
-        sc.half_a.clear();
-        sc.half_b.clear();
-        for i in 0..m {
-            for c in 0..half {
-                sc.half_a.push(sc.acc[i * MUL_CHAINS + c]);
-                sc.half_b.push(sc.acc[i * MUL_CHAINS + c + half]);
-            }
-        }
-        batch_add(
-            &mut sc.half_a,
-            &sc.half_b,
-            &mut sc.den,
-            &mut sc.num,
-            &mut sc.ops,
-        );
-        for i in 0..m {
-            for c in 0..half {
-                sc.acc[i * MUL_CHAINS + c] = sc.half_a[i * half + c];
-            }
-        }
-        half /= 2;
-    }
+    sum_in_chains(sc, &start, &lens, m, MUL_CHAINS);
     (0..m)
         .map(|i| {
             let p = sc.acc[i * MUL_CHAINS];
