@@ -58,53 +58,30 @@ pub fn ecdsa_sha256_algorithm() -> Vec<u8> {
     out
 }
 
-/// A certificate profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    Root,
-    IssuingCa,
-    DeviceCa,
-    Organisation,
-    Device,
-}
+/// The SMKI profiles: the same type the scanner classifies certificates into.
+pub use smki_x509::Profile;
 
-impl Profile {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Root => "root",
-            Profile::IssuingCa => "issuing_ca",
-            Profile::DeviceCa => "device_ca",
-            Profile::Organisation => "organisation",
-            Profile::Device => "device",
-        }
-    }
-
-    pub fn is_ca(self) -> bool {
-        matches!(self, Profile::Root | Profile::IssuingCa | Profile::DeviceCa)
-    }
-
-    /// The extensions of the profile, in order.
-    pub fn extensions(self) -> &'static [ExtKind] {
-        use ExtKind::*;
-        match self {
-            Profile::Root => &[KeyUsage, BasicConstraints, Policies, SubjectKeyId],
-            Profile::IssuingCa | Profile::DeviceCa => &[
-                KeyUsage,
-                BasicConstraints,
-                Policies,
-                SubjectKeyId,
-                AuthorityKeyId,
-            ],
-            Profile::Organisation => &[KeyUsage, SubjectKeyId, Policies, AuthorityKeyId],
-            Profile::Device => &[
-                KeyUsage,
-                SubjectKeyId,
-                SubjectAltName,
-                Policies,
-                AuthorityKeyId,
-            ],
-        }
+/// The extensions of a profile, in the order the simulator writes them (an unknown profile
+/// gets the device order).
+pub fn extensions(profile: Profile) -> &'static [ExtKind] {
+    use ExtKind::*;
+    match profile {
+        Profile::Root => &[KeyUsage, BasicConstraints, Policies, SubjectKeyId],
+        Profile::IssuingCa | Profile::DeviceCa => &[
+            KeyUsage,
+            BasicConstraints,
+            Policies,
+            SubjectKeyId,
+            AuthorityKeyId,
+        ],
+        Profile::Organisation => &[KeyUsage, SubjectKeyId, Policies, AuthorityKeyId],
+        Profile::Device | Profile::Unknown => &[
+            KeyUsage,
+            SubjectKeyId,
+            SubjectAltName,
+            Policies,
+            AuthorityKeyId,
+        ],
     }
 }
 
@@ -401,7 +378,7 @@ pub fn encode_tbs_with(f: &TbsFields, variation: &Variation) -> Vec<u8> {
     tlv(Tag::BIT_STRING, &key, &mut spki);
     tlv(Tag::SEQUENCE, &spki, &mut body);
     let mut exts = Vec::with_capacity(160);
-    for &kind in f.profile.extensions() {
+    for &kind in extensions(f.profile) {
         if kind == ExtKind::AuthorityKeyId && f.authority_key_id.is_none() {
             continue;
         }

@@ -125,8 +125,7 @@ fn parse(cert: &X509Certificate) -> Result<(TbsFields, Vec<String>), String> {
         .iter()
         .map(|e| (e.oid.to_id_string(), e.critical))
         .collect();
-    let expected: Vec<(String, bool)> = profile
-        .extensions()
+    let expected: Vec<(String, bool)> = smki_sim::tbs::extensions(profile)
         .iter()
         .map(|k| {
             let oid = match k {
