@@ -332,15 +332,7 @@ fn x_matches(p: &Jacobian, r: &[u8; 32]) -> bool {
     if Fe::from_canonical(r) * z2 == p.x {
         return true;
     }
-    if lt(&r, &P_MINUS_N) {
-        let mut rn = [0u64; 4];
-        let mut carry = 0u128;
-        for i in 0..4 {
-            let t = r[i] as u128 + N[i] as u128 + carry;
-            rn[i] = t as u64;
-            carry = t >> 64;
-        }
-        debug_assert_eq!(carry, 0);
+    if let Some(rn) = r_plus_n(&r) {
         return Fe::from_canonical(rn) * z2 == p.x;
     }
     false
@@ -763,6 +755,22 @@ fn sum_in_chains(sc: &mut Scratch, start: &[usize], lens: &[usize], m: usize, ch
     }
 }
 
+/// r + n, when it is below p (then x(R) = r + n also reduces to r mod n).
+fn r_plus_n(r: &[u64; 4]) -> Option<[u64; 4]> {
+    if !lt(r, &P_MINUS_N) {
+        return None;
+    }
+    let mut rn = [0u64; 4];
+    let mut carry = 0u128;
+    for i in 0..4 {
+        let t = r[i] as u128 + N[i] as u128 + carry;
+        rn[i] = t as u64;
+        carry = t >> 64;
+    }
+    debug_assert_eq!(carry, 0);
+    Some(rn)
+}
+
 /// Does the affine x coordinate, reduced mod n, equal r (0 < r < n)?
 fn x_affine_matches(x: &Fe, r: &[u8; 32]) -> bool {
     let x = x.to_canonical();
@@ -770,14 +778,7 @@ fn x_affine_matches(x: &Fe, r: &[u8; 32]) -> bool {
     if x == r {
         return true;
     }
-    if lt(&r, &P_MINUS_N) {
-        let mut rn = [0u64; 4];
-        let mut carry = 0u128;
-        for i in 0..4 {
-            let t = r[i] as u128 + N[i] as u128 + carry;
-            rn[i] = t as u64;
-            carry = t >> 64;
-        }
+    if let Some(rn) = r_plus_n(&r) {
         return x == rn;
     }
     false
