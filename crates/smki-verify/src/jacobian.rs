@@ -30,13 +30,15 @@ const R2: [u64; 4] = [
     0x0000_0004_ffff_fffd,
 ];
 
+/// a + b*c + carry: (low word, carry out). Shared with the arithmetic mod n in `sign.rs`.
 #[inline(always)]
-fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
+pub(crate) fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
     let t = (a as u128) + (b as u128) * (c as u128) + (carry as u128);
     (t as u64, (t >> 64) as u64)
 }
+/// a + b + carry: (sum, carry out).
 #[inline(always)]
-fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
+pub(crate) fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
     let t = (a as u128) + (b as u128) + (carry as u128);
     (t as u64, (t >> 64) as u64)
 }

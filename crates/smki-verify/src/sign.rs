@@ -36,17 +36,7 @@ const ONE_M: [u64; 4] = [
     0x0000_0000_ffff_ffff,
 ];
 
-#[inline(always)]
-fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
-    let t = (a as u128) + (b as u128) * (c as u128) + (carry as u128);
-    (t as u64, (t >> 64) as u64)
-}
-
-#[inline(always)]
-fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
-    let t = (a as u128) + (b as u128) + (carry as u128);
-    (t as u64, (t >> 64) as u64)
-}
+use crate::jacobian::{adc, mac};
 
 /// (t, hi) - n if (hi, t) >= n, for (hi, t) < 2n.
 #[inline(always)]
