@@ -120,9 +120,13 @@ fn end_to_end(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     let mut out = std::io::sink();
-                    smki_scan::scan(&ex, smki_repo::open(&dump), threads, |f| {
-                        serde_json::to_writer(&mut out, f).map_err(std::io::Error::other)
-                    })
+                    smki_scan::scan(
+                        &ex,
+                        smki_repo::open(&dump),
+                        threads,
+                        |f| serde_json::to_vec(f).expect("a finding serialises"),
+                        |_, line| std::io::Write::write_all(&mut out, &line),
+                    )
                     .unwrap()
                     .records
                 })

@@ -64,26 +64,39 @@ fn openssl_verify_rate(seconds: u32) -> Result<f64, String> {
         .ok_or_else(|| format!("cannot read the verify rate in {line:?}"))
 }
 
-/// Registers the CA certificates (of --issuers and of the corpus) before a timed run.
-fn prepare<B: Backend>(ex: &Examiner<B>, issuers: Option<&Path>, corpus: &Path) {
+/// Registers the CA certificates (of --issuers and of the first `limit` records of the
+/// corpus): the first pass every command makes, timed with the stage it precedes.
+fn prepare<B: Backend>(ex: &Examiner<B>, issuers: Option<&Path>, corpus: &Path, limit: usize) {
     if let Some(i) = issuers {
         prepare_issuers(ex, inputs(i));
     }
-    prepare_issuers(ex, inputs(corpus));
+    prepare_issuers(ex, inputs(corpus).take(limit));
 }
 
+/// A timed scan as `smki scan --findings` runs it: the first pass over the dump (its CA
+/// certificates), then examining, rendering and writing every finding.
 fn time_scan<B: Backend>(
     ex: &Examiner<B>,
+    issuers: Option<&Path>,
     corpus: &Path,
     threads: usize,
     limit: usize,
 ) -> Result<(u64, f64), String> {
     let started = Instant::now();
+    prepare(ex, issuers, corpus, limit);
     let mut sink = std::io::sink();
-    let summary = smki_scan::scan(ex, inputs(corpus).take(limit), threads, |f| {
-        serde_json::to_writer(&mut sink, f).map_err(|e| e.to_string())?;
-        sink.write_all(b"\n").map_err(|e| e.to_string())
-    })?;
+    // As `smki scan --findings` does: each finding serialised (on the workers) and written.
+    let summary = smki_scan::scan(
+        ex,
+        inputs(corpus).take(limit),
+        threads,
+        |f| {
+            let mut line = serde_json::to_vec(f).expect("a finding serialises");
+            line.push(b'\n');
+            line
+        },
+        |_, line| sink.write_all(&line).map_err(|e| e.to_string()),
+    )?;
     Ok((summary.records, started.elapsed().as_secs_f64()))
 }
 
@@ -142,25 +155,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     // Scan, fast backend, 1..=N threads.
     for threads in 1..=max_threads {
         let ex = Examiner::fast(false);
-        prepare(&ex, issuers.as_deref(), &corpus);
-        let (n, secs) = time_scan(&ex, &corpus, threads, usize::MAX)?;
+        let (n, secs) = time_scan(&ex, issuers.as_deref(), &corpus, threads, usize::MAX)?;
         push("scan", "fast", threads, n, secs, openssl_before);
     }
     if args.plain_count > 0 {
         for threads in [1, max_threads] {
             let ex = Examiner::plain(false);
-            prepare(&ex, issuers.as_deref(), &corpus);
-            let (n, secs) = time_scan(&ex, &corpus, threads, args.plain_count)?;
+            let (n, secs) = time_scan(&ex, issuers.as_deref(), &corpus, threads, args.plain_count)?;
             push("scan", "plain", threads, n, secs, openssl_before);
         }
     }
     // Remediate and audit, fast backend, all threads.
     let ex = Examiner::fast(false);
-    prepare(&ex, issuers.as_deref(), &corpus);
     let rem = tmp.join("remediated.der");
     let man = tmp.join("manifest.jsonl");
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
     let started = Instant::now();
+    prepare(&ex, issuers.as_deref(), &corpus, usize::MAX);
     let mut out = Writer::create(OutputFormat::Der, &rem).map_err(|e| e.to_string())?;
     let mut manifest = ManifestWriter::new(AtomicFile::create(&man).map_err(|e| e.to_string())?);
     let sum =
@@ -180,8 +191,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         started.elapsed().as_secs_f64(),
         openssl_before,
     );
-    let text = std::fs::read_to_string(&man).map_err(|e| e.to_string())?;
+    // The auditor starts afresh, as `smki audit` does.
+    let ex = Examiner::fast(false);
     let started = Instant::now();
+    prepare(&ex, issuers.as_deref(), &corpus, usize::MAX);
+    let text = std::fs::read_to_string(&man).map_err(|e| e.to_string())?;
     let report = smki_scan::audit::audit(&ex, inputs(&corpus), inputs(&rem), &text, max_threads);
     push(
         "audit",

@@ -89,21 +89,31 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut progress = Progress::new(args.run.quiet);
     let records = args.paths.iter().flat_map(|p| inputs(p));
     let mut failing = 0u64;
+    let (want_json, want_csv) = (findings_out.is_some(), csv_out.is_some());
     let summary = smki_scan::scan(
         &ex,
         records,
         threads,
-        |f: &Finding| -> std::io::Result<()> {
+        |f: &Finding| {
+            // Rendered on the workers: the ordered stage only writes bytes.
+            let json = want_json.then(|| {
+                let mut line = serde_json::to_vec(f).expect("a finding serialises");
+                line.push(b'\n');
+                line
+            });
+            let csv = want_csv.then(|| report::csv_row(f) + "\n");
+            (json, csv)
+        },
+        |f: &Finding, (json, csv)| -> std::io::Result<()> {
             progress.tick();
             if args.fail_on.fails(f.verdict) {
                 failing += 1;
             }
-            if let Some(out) = findings_out.as_mut() {
-                serde_json::to_writer(&mut *out, f)?;
-                out.write_all(b"\n")?;
+            if let (Some(out), Some(line)) = (findings_out.as_mut(), json) {
+                out.write_all(&line)?;
             }
-            if let Some(out) = csv_out.as_mut() {
-                writeln!(out, "{}", report::csv_row(f))?;
+            if let (Some(out), Some(row)) = (csv_out.as_mut(), csv) {
+                out.write_all(row.as_bytes())?;
             }
             Ok(())
         },

@@ -7,10 +7,11 @@
 //! Nothing is added, dropped or duplicated; the manifest chain is intact and agrees with
 //! both dumps.
 use crate::manifest::{read_manifest, Entry};
-use crate::{for_each_ordered, Examiner, Verdict};
+use crate::{for_each_ordered, Examiner, Finding, Verdict};
 use serde::Serialize;
 use smki_repo::{Error as RecordError, Locator, Record};
-use smki_verify::{sha256, Backend};
+use smki_verify::Backend;
+use std::borrow::Cow;
 use smki_x509::CertView;
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
@@ -55,17 +56,18 @@ impl AuditReport {
 
 type Item = Result<Record, RecordError>;
 
-/// What identifies a record across remediation: the hash of its tbsCertificate (untouched
-/// by remediation), or of its bytes when it does not split, or its reader error.
-fn identity(r: &Item) -> [u8; 32] {
+/// What identifies a record across remediation: its tbsCertificate (untouched by
+/// remediation), or its bytes when it does not split, or its reader error (the bytes the
+/// reader kept, else the error's kind).
+fn identity(r: &Item) -> Cow<'_, [u8]> {
     match r {
         Ok(rec) => match CertView::split(&rec.der) {
-            Ok(v) => sha256(v.tbs_bytes()),
-            Err(_) => sha256(&rec.der),
+            Ok(v) => Cow::Borrowed(v.tbs_bytes()),
+            Err(_) => Cow::Borrowed(&rec.der),
         },
         Err(e) => match &e.raw {
-            Some(raw) => sha256(raw),
-            None => sha256(format!("{:?}", e.kind).as_bytes()),
+            Some(raw) => Cow::Borrowed(raw),
+            None => Cow::Owned(format!("{:?}", e.kind).into_bytes()),
         },
     }
 }
@@ -79,25 +81,38 @@ enum Pair {
 }
 
 /// Aligns two streams by identity, looking one record ahead on each side to tell an
-/// added, dropped or duplicated record from a changed one.
+/// added, dropped or duplicated record from a changed one. Identities are compared as
+/// bytes (no hashing on this serial stage).
 struct Align<A, B> {
     a: A,
     b: B,
-    qa: VecDeque<(Item, [u8; 32])>,
-    qb: VecDeque<(Item, [u8; 32])>,
+    qa: VecDeque<Item>,
+    qb: VecDeque<Item>,
     index: u64,
-    last_b: Option<[u8; 32]>,
+    /// The identity of the last remediated record taken (reused buffer), if any.
+    last_b: Option<Vec<u8>>,
 }
 
-fn fill(q: &mut VecDeque<(Item, [u8; 32])>, it: &mut impl Iterator<Item = Item>) {
+fn fill(q: &mut VecDeque<Item>, it: &mut impl Iterator<Item = Item>) {
     while q.len() < 2 {
         match it.next() {
-            Some(x) => {
-                let k = identity(&x);
-                q.push_back((x, k));
-            }
+            Some(x) => q.push_back(x),
             None => break,
         }
+    }
+}
+
+impl<A, B> Align<A, B> {
+    fn is_last_b(&self, item: &Item) -> bool {
+        self.last_b.as_deref() == Some(&*identity(item))
+    }
+    /// Takes the front remediated record, remembering its identity.
+    fn take_b(&mut self) -> Option<Item> {
+        let y = self.qb.pop_front()?;
+        let last = self.last_b.get_or_insert_with(Vec::new);
+        last.clear();
+        last.extend_from_slice(&identity(&y));
+        Some(y)
     }
 }
 
@@ -106,44 +121,42 @@ impl<A: Iterator<Item = Item>, B: Iterator<Item = Item>> Iterator for Align<A, B
     fn next(&mut self) -> Option<Pair> {
         fill(&mut self.qa, &mut self.a);
         fill(&mut self.qb, &mut self.b);
-        let ka = self.qa.front().map(|x| x.1);
-        let kb = self.qb.front().map(|x| x.1);
-        let both = |s: &mut Self| {
-            let (x, _) = s.qa.pop_front()?;
-            let (y, ky) = s.qb.pop_front()?;
-            s.last_b = Some(ky);
-            s.index += 1;
-            Some(Pair::Both(s.index - 1, x, y))
+        let same = |x: Option<&Item>, y: Option<&Item>| match (x, y) {
+            (Some(x), Some(y)) => identity(x) == identity(y),
+            _ => false,
         };
-        match (ka, kb) {
+        match (self.qa.front(), self.qb.front()) {
             (None, None) => None,
             (Some(_), None) => {
                 self.index += 1;
-                Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?.0))
+                Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?))
             }
-            (None, Some(kb)) => {
-                let code = if self.last_b == Some(kb) {
+            (None, Some(y)) => {
+                let code = if self.is_last_b(y) {
                     "DUPLICATED"
                 } else {
                     "ADDED"
                 };
-                self.last_b = Some(kb);
-                Some(Pair::Added(self.qb.pop_front()?.0, code))
+                Some(Pair::Added(self.take_b()?, code))
             }
-            (Some(ka), Some(kb)) if ka == kb => both(self),
-            (Some(ka), Some(kb)) => {
-                if self.last_b == Some(kb) {
-                    return Some(Pair::Added(self.qb.pop_front()?.0, "DUPLICATED"));
+            (Some(x), Some(y)) => {
+                if !same(Some(x), Some(y)) {
+                    if self.is_last_b(y) {
+                        return Some(Pair::Added(self.take_b()?, "DUPLICATED"));
+                    }
+                    if same(Some(x), self.qb.get(1)) {
+                        return Some(Pair::Added(self.take_b()?, "ADDED"));
+                    }
+                    if same(self.qa.get(1), Some(y)) {
+                        self.index += 1;
+                        return Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?));
+                    }
                 }
-                if self.qb.get(1).map(|x| x.1) == Some(ka) {
-                    self.last_b = Some(kb);
-                    return Some(Pair::Added(self.qb.pop_front()?.0, "ADDED"));
-                }
-                if self.qa.get(1).map(|x| x.1) == Some(kb) {
-                    self.index += 1;
-                    return Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?.0));
-                }
-                both(self) // the same place, different content: checked below
+                // The same record, or the same place with different content: checked below.
+                let x = self.qa.pop_front()?;
+                let y = self.take_b()?;
+                self.index += 1;
+                Some(Pair::Both(self.index - 1, x, y))
             }
         }
     }
@@ -196,7 +209,7 @@ pub fn audit<B: Backend>(
     let _ = for_each_ordered(
         pairs,
         threads,
-        |batch| batch.iter().map(|p| check_pair(ex, p, &entries)).collect(),
+        |batch| check_batch(ex, batch, &entries),
         |p, (failures, kind): PairResult| -> Result<(), ()> {
             match &p {
                 Pair::Both(i, ..) => {
@@ -250,28 +263,60 @@ pub fn audit<B: Backend>(
     report
 }
 
-fn check_pair<B: Backend>(
+/// The checks on a batch of aligned pairs: the originals are examined (and verified) in one
+/// batch, then the changed certificates in another.
+fn check_batch<B: Backend>(
     ex: &Examiner<B>,
+    batch: &[Pair],
+    entries: &BTreeMap<u64, Entry>,
+) -> Vec<PairResult> {
+    let originals = ex.examine_batch(batch.iter().filter_map(|p| match p {
+        Pair::Both(_, x, _) => Some(x),
+        _ => None,
+    }));
+    fn changed(p: &Pair) -> Option<(&Record, &Record)> {
+        match p {
+            Pair::Both(_, Ok(x), Ok(y)) if x.der != y.der => Some((x, y)),
+            _ => None,
+        }
+    }
+    let news = ex.examine_der_batch(
+        batch
+            .iter()
+            .filter_map(changed)
+            .map(|(x, y)| (y.der.as_slice(), x.locator.clone(), None)),
+    );
+    let (mut originals, mut news) = (originals.into_iter(), news.into_iter());
+    batch
+        .iter()
+        .map(|p| {
+            let orig = matches!(p, Pair::Both(..)).then(|| originals.next().expect("examined"));
+            let new = changed(p).map(|_| news.next().expect("examined"));
+            check_pair(p, orig, new, entries)
+        })
+        .collect()
+}
+
+/// The checks on one aligned pair, given the finding on the original (for a pair of both)
+/// and on the remediated certificate (for a changed one).
+fn check_pair(
     p: &Pair,
+    orig: Option<Finding>,
+    new: Option<Finding>,
     entries: &BTreeMap<u64, Entry>,
 ) -> PairResult {
     let mut out = Vec::new();
     let (i, x, y) = match p {
         Pair::Dropped(i, x) => {
-            let f = ex.examine_result(x);
             out.push(AuditFailure {
                 code: "DROPPED",
                 index: Some(*i),
-                locator: Some(f.locator),
+                locator: Some(locator(x)),
                 detail: "the record is missing from the remediated dump".into(),
             });
             return (out, Kind::Other);
         }
         Pair::Added(y, code) => {
-            let loc = match y {
-                Ok(r) => r.locator.clone(),
-                Err(e) => e.locator.clone(),
-            };
             let detail = if *code == "DUPLICATED" {
                 "the remediated dump repeats the record before it"
             } else {
@@ -280,14 +325,14 @@ fn check_pair<B: Backend>(
             out.push(AuditFailure {
                 code,
                 index: None,
-                locator: Some(loc),
+                locator: Some(locator(y)),
                 detail: detail.into(),
             });
             return (out, Kind::Other);
         }
         Pair::Both(i, x, y) => (*i, x, y),
     };
-    let orig = ex.examine_result(x);
+    let orig = orig.expect("a pair of both has its original examined");
     let loc = Some(orig.locator.clone());
     let mut fail = |code: &'static str, detail: String| {
         out.push(AuditFailure {
@@ -380,7 +425,7 @@ fn check_pair<B: Backend>(
             ),
         );
     }
-    let new = ex.examine_der(yd, orig.locator.clone(), None);
+    let new = new.expect("a changed pair has its new certificate examined");
     if new.verdict != Verdict::Clean {
         fail(
             "NOT_VALID",
@@ -441,4 +486,11 @@ fn check_pair<B: Backend>(
         ),
     }
     (out, Kind::Changed)
+}
+
+fn locator(item: &Item) -> Locator {
+    match item {
+        Ok(r) => r.locator.clone(),
+        Err(e) => e.locator.clone(),
+    }
 }

@@ -283,20 +283,37 @@ impl<B: Backend> Examiner<B> {
 
     /// Examines the DER of one record.
     pub fn examine_der(&self, der: &[u8], locator: Locator, meta: Option<Metadata>) -> Finding {
-        let draft = self.prepare(der, locator, meta);
-        self.finish_batch(vec![draft]).pop().expect("one finding")
+        self.examine_der_batch([(der, locator, meta)])
+            .pop()
+            .expect("one finding")
     }
 
     /// Examines a batch of records (in order): every signature of the batch is verified in
     /// one call to the backend's `verify_batch`, so a fast backend can share the work (one
     /// scalar inversion for the batch).
-    pub fn examine_batch(&self, records: &[Result<Record, smki_repo::Error>]) -> Vec<Finding> {
+    pub fn examine_batch<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a Result<Record, smki_repo::Error>>,
+    ) -> Vec<Finding> {
         let drafts = records
-            .iter()
+            .into_iter()
             .map(|r| match r {
                 Ok(rec) => self.prepare(&rec.der, rec.locator.clone(), rec.meta.clone()),
                 Err(e) => Draft::done(Finding::unreadable_record(e)),
             })
+            .collect();
+        self.finish_batch(drafts)
+    }
+
+    /// Examines a batch of DER certificates with their locators, verified in one batch as
+    /// [`Examiner::examine_batch`] does.
+    pub fn examine_der_batch<'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a [u8], Locator, Option<Metadata>)>,
+    ) -> Vec<Finding> {
+        let drafts = items
+            .into_iter()
+            .map(|(der, locator, meta)| self.prepare(der, locator, meta))
             .collect();
         self.finish_batch(drafts)
     }

@@ -36,63 +36,81 @@ pub fn remediate_record<B: Backend>(
     ex: &Examiner<B>,
     record: &Result<Record, RecordError>,
 ) -> Outcome {
-    decide(ex, record, ex.examine_result(record))
+    remediate_batch(ex, std::slice::from_ref(record))
+        .pop()
+        .expect("one outcome")
 }
 
-/// Remediates a batch of records (the originals verified in one batch).
+/// Remediates a batch of records: the originals are verified in one batch, then the
+/// re-encoded certificates in another.
 pub fn remediate_batch<B: Backend>(
     ex: &Examiner<B>,
     records: &[Result<Record, RecordError>],
 ) -> Vec<Outcome> {
     let findings = ex.examine_batch(records);
-    records
+    // The new bytes of every remediable record (or why there are none).
+    let reencoded: Vec<Option<Result<Vec<u8>, String>>> = records
         .iter()
-        .zip(findings)
-        .map(|(r, f)| decide(ex, r, f))
+        .zip(&findings)
+        .map(|(record, f)| match (f.verdict, record) {
+            (Verdict::Remediable, Ok(rec)) => Some(reencode(&rec.der)),
+            _ => None,
+        })
+        .collect();
+    let mut afters = ex
+        .examine_der_batch(reencoded.iter().zip(records).filter_map(|(new, record)| {
+            match (new, record) {
+                (Some(Ok(der)), Ok(rec)) => {
+                    Some((der.as_slice(), rec.locator.clone(), rec.meta.clone()))
+                }
+                _ => None,
+            }
+        }))
+        .into_iter();
+    findings
+        .into_iter()
+        .zip(reencoded)
+        .map(|(finding, new)| {
+            let fail = |why: String| Action::LeftAlone {
+                reason: format!("remediable, but re-encoding failed: {why}"),
+            };
+            let action = match new {
+                None if finding.verdict == Verdict::Clean => Action::Unchanged,
+                None => Action::LeftAlone {
+                    reason: finding.reason.clone(),
+                },
+                Some(Err(why)) => fail(why),
+                Some(Ok(der)) => {
+                    let after = afters.next().expect("one finding per re-encoding");
+                    if after.verdict != Verdict::Clean {
+                        fail(format!(
+                            "the re-encoded certificate is {}: {}",
+                            after.verdict.as_str(),
+                            after.reason
+                        ))
+                    } else if after.r != finding.r || after.s != finding.s {
+                        fail("(r, s) changed".into())
+                    } else {
+                        Action::Changed {
+                            der,
+                            new_sha256: after.sha256,
+                        }
+                    }
+                }
+            };
+            Outcome { finding, action }
+        })
         .collect()
 }
 
-fn decide<B: Backend>(
-    ex: &Examiner<B>,
-    record: &Result<Record, RecordError>,
-    finding: Finding,
-) -> Outcome {
-    let action = match (finding.verdict, record) {
-        (Verdict::Clean, _) => Action::Unchanged,
-        (Verdict::Remediable, Ok(rec)) => reencode(ex, rec, &finding),
-        _ => Action::LeftAlone {
-            reason: finding.reason.clone(),
-        },
-    };
-    Outcome { finding, action }
-}
-
-fn reencode<B: Backend>(ex: &Examiner<B>, rec: &Record, before: &Finding) -> Action {
-    let fail = |why: String| Action::LeftAlone {
-        reason: format!("remediable, but re-encoding failed: {why}"),
-    };
-    let Ok(view) = CertView::split(&rec.der) else {
-        return fail("the record no longer splits".into());
-    };
-    let Some((r, s)) = view.analyse_signature().rs() else {
-        return fail("(r, s) unreadable".into());
-    };
-    let der = view.reencoded(&r, &s);
-    let after = ex.examine_der(&der, rec.locator.clone(), rec.meta.clone());
-    if after.verdict != Verdict::Clean {
-        return fail(format!(
-            "the re-encoded certificate is {}: {}",
-            after.verdict.as_str(),
-            after.reason
-        ));
-    }
-    if after.r != before.r || after.s != before.s {
-        return fail("(r, s) changed".into());
-    }
-    Action::Changed {
-        der,
-        new_sha256: after.sha256,
-    }
+/// The certificate with its signatureValue re-encoded as canonical DER of the same (r, s).
+fn reencode(der: &[u8]) -> Result<Vec<u8>, String> {
+    let view = CertView::split(der).map_err(|_| "the record no longer splits".to_string())?;
+    let (r, s) = view
+        .analyse_signature()
+        .rs()
+        .ok_or_else(|| "(r, s) unreadable".to_string())?;
+    Ok(view.reencoded(&r, &s))
 }
 
 /// Counts of a remediation run.

@@ -65,25 +65,38 @@ where
     })
 }
 
-/// Scans `records` with `examiner` on `threads` threads, handing each finding to `sink` in
-/// input order. Returns the summary (root cause computed), or the first error of `sink`.
-pub fn scan<B, E>(
+/// Scans `records` with `examiner` on `threads` threads. Each finding is rendered by
+/// `render` on the worker that made it (serialising a report line there keeps the ordered
+/// stage light), then handed with its rendering to `sink` in input order. Returns the
+/// summary (root cause computed), or the first error of `sink`.
+pub fn scan<B, R, E>(
     examiner: &Examiner<B>,
     records: impl Iterator<Item = Result<Record, RecordError>> + Send,
     threads: usize,
-    mut sink: impl FnMut(&Finding) -> Result<(), E>,
+    render: impl Fn(&Finding) -> R + Sync,
+    mut sink: impl FnMut(&Finding, R) -> Result<(), E>,
 ) -> Result<Summary, E>
 where
     B: Backend,
+    R: Send,
 {
     let mut summary = Summary::default();
     for_each_ordered(
         records,
         threads,
-        |batch| examiner.examine_batch(batch),
-        |_, f: Finding| {
+        |batch| {
+            let findings = examiner.examine_batch(batch);
+            findings
+                .into_iter()
+                .map(|f| {
+                    let r = render(&f);
+                    (f, r)
+                })
+                .collect()
+        },
+        |_, (f, r): (Finding, R)| {
             summary.add(&f);
-            sink(&f)
+            sink(&f, r)
         },
     )?;
     summary.finish();
@@ -112,10 +125,7 @@ pub fn prepare_issuers<B: Backend>(
     let mut found = IssuersFound::default();
     let mut resolved: std::collections::HashSet<[u8; 8]> = Default::default();
     for rec in records.flatten() {
-        if rec
-            .der
-            .windows(BASIC_CONSTRAINTS.len())
-            .any(|w| w == BASIC_CONSTRAINTS)
+        if memchr::memmem::find(&rec.der, BASIC_CONSTRAINTS).is_some()
             && Examiner::<B>::is_ca_certificate(&rec.der)
             && examiner
                 .add_issuer(&rec.der, rec.locator.to_string())
@@ -143,7 +153,7 @@ pub fn prepare_issuers<B: Backend>(
 /// like one (`[0] 08 ...`): a hint to skip records whose issuer is already resolved.
 fn aki_hint(der: &[u8]) -> Option<[u8; 8]> {
     const AKI: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x23];
-    let at = der.windows(AKI.len()).position(|w| w == AKI)? + AKI.len();
+    let at = memchr::memmem::find(der, AKI)? + AKI.len();
     let window = der.get(at..(at + 16).min(der.len()))?;
     let k = window.windows(2).position(|w| w == [0x80, 0x08])? + 2;
     der.get(at + k..at + k + 8)?.try_into().ok()
