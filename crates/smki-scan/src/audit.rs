@@ -11,8 +11,8 @@ use crate::{for_each_ordered, Examiner, Finding, Verdict};
 use serde::Serialize;
 use smki_repo::{Error as RecordError, Locator, Record};
 use smki_verify::Backend;
-use std::borrow::Cow;
 use smki_x509::CertView;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
 
@@ -263,24 +263,25 @@ pub fn audit<B: Backend>(
     report
 }
 
-/// The checks on a batch of aligned pairs: the originals are examined (and verified) in one
-/// batch, then the changed certificates in another.
+/// The checks on a batch of aligned pairs: the originals and the changed certificates are
+/// examined (and verified) in one batch.
 fn check_batch<B: Backend>(
     ex: &Examiner<B>,
     batch: &[Pair],
     entries: &BTreeMap<u64, Entry>,
 ) -> Vec<PairResult> {
-    let originals = ex.examine_batch(batch.iter().filter_map(|p| match p {
-        Pair::Both(_, x, _) => Some(x),
-        _ => None,
-    }));
+    /// The pairs whose bytes differ: the remediated certificate is examined too.
     fn changed(p: &Pair) -> Option<(&Record, &Record)> {
         match p {
             Pair::Both(_, Ok(x), Ok(y)) if x.der != y.der => Some((x, y)),
             _ => None,
         }
     }
-    let news = ex.examine_der_batch(
+    let (originals, news) = ex.examine_both(
+        batch.iter().filter_map(|p| match p {
+            Pair::Both(_, x, _) => Some(x),
+            _ => None,
+        }),
         batch
             .iter()
             .filter_map(changed)

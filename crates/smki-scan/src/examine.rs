@@ -295,14 +295,7 @@ impl<B: Backend> Examiner<B> {
         &self,
         records: impl IntoIterator<Item = &'a Result<Record, smki_repo::Error>>,
     ) -> Vec<Finding> {
-        let drafts = records
-            .into_iter()
-            .map(|r| match r {
-                Ok(rec) => self.prepare(&rec.der, rec.locator.clone(), rec.meta.clone()),
-                Err(e) => Draft::done(Finding::unreadable_record(e)),
-            })
-            .collect();
-        self.finish_batch(drafts)
+        self.examine_both(records, []).0
     }
 
     /// Examines a batch of DER certificates with their locators, verified in one batch as
@@ -311,11 +304,32 @@ impl<B: Backend> Examiner<B> {
         &self,
         items: impl IntoIterator<Item = (&'a [u8], Locator, Option<Metadata>)>,
     ) -> Vec<Finding> {
-        let drafts = items
+        self.examine_both([], items).1
+    }
+
+    /// Examines records as read and DER certificates with their locators, every signature
+    /// of both verified in one batch; returns the findings of each, in order. (Remediation
+    /// and audit examine originals and re-encoded certificates together this way.)
+    pub fn examine_both<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a Result<Record, smki_repo::Error>>,
+        ders: impl IntoIterator<Item = (&'a [u8], Locator, Option<Metadata>)>,
+    ) -> (Vec<Finding>, Vec<Finding>) {
+        let mut drafts: Vec<Draft> = records
             .into_iter()
-            .map(|(der, locator, meta)| self.prepare(der, locator, meta))
+            .map(|r| match r {
+                Ok(rec) => self.prepare(&rec.der, rec.locator.clone(), rec.meta.clone()),
+                Err(e) => Draft::done(Finding::unreadable_record(e)),
+            })
             .collect();
-        self.finish_batch(drafts)
+        let n = drafts.len();
+        drafts.extend(
+            ders.into_iter()
+                .map(|(der, locator, meta)| self.prepare(der, locator, meta)),
+        );
+        let mut first = self.finish_batch(drafts);
+        let second = first.split_off(n);
+        (first, second)
     }
 
     /// Verifies the drafts that wait for it, all in one batch, and concludes each.

@@ -18,5 +18,5 @@ pub mod text;
 
 pub use examine::{Examiner, Finding, FindingDefect, SignatureCheck, Verdict};
 pub use predict::{predict, Prediction, Predictions, RelyingParty};
-pub use scan::{for_each_ordered, prepare_issuers, scan, IssuersFound, BATCH, CHUNK};
+pub use scan::{for_each_ordered, prepare_issuers, scan, IssuersFound, BATCH};
 pub use summary::{Counts, Summary};

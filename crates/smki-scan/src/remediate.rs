@@ -41,47 +41,50 @@ pub fn remediate_record<B: Backend>(
         .expect("one outcome")
 }
 
-/// Remediates a batch of records: the originals are verified in one batch, then the
-/// re-encoded certificates in another.
+/// Remediates a batch of records. Every record whose re-encoding differs from it is
+/// re-encoded before anything is verified, so that the originals and their re-encodings are
+/// verified together in one batch; a re-encoding counts only where the original is found
+/// remediable.
 pub fn remediate_batch<B: Backend>(
     ex: &Examiner<B>,
     records: &[Result<Record, RecordError>],
 ) -> Vec<Outcome> {
-    let findings = ex.examine_batch(records);
-    // The new bytes of every remediable record (or why there are none).
     let reencoded: Vec<Option<Result<Vec<u8>, String>>> = records
         .iter()
-        .zip(&findings)
-        .map(|(record, f)| match (f.verdict, record) {
-            (Verdict::Remediable, Ok(rec)) => Some(reencode(&rec.der)),
-            _ => None,
+        .map(|record| match record {
+            Ok(rec) => {
+                reencode(&rec.der).filter(|new| new.as_ref().map_or(true, |d| *d != rec.der))
+            }
+            Err(_) => None,
         })
         .collect();
-    let mut afters = ex
-        .examine_der_batch(reencoded.iter().zip(records).filter_map(|(new, record)| {
-            match (new, record) {
+    let (findings, afters) = ex.examine_both(
+        records,
+        reencoded
+            .iter()
+            .zip(records)
+            .filter_map(|(new, record)| match (new, record) {
                 (Some(Ok(der)), Ok(rec)) => {
                     Some((der.as_slice(), rec.locator.clone(), rec.meta.clone()))
                 }
                 _ => None,
-            }
-        }))
-        .into_iter();
+            }),
+    );
+    let mut afters = afters.into_iter();
     findings
         .into_iter()
         .zip(reencoded)
         .map(|(finding, new)| {
+            let after = match &new {
+                Some(Ok(_)) => afters.next(),
+                _ => None,
+            };
             let fail = |why: String| Action::LeftAlone {
                 reason: format!("remediable, but re-encoding failed: {why}"),
             };
-            let action = match new {
-                None if finding.verdict == Verdict::Clean => Action::Unchanged,
-                None => Action::LeftAlone {
-                    reason: finding.reason.clone(),
-                },
-                Some(Err(why)) => fail(why),
-                Some(Ok(der)) => {
-                    let after = afters.next().expect("one finding per re-encoding");
+            let action = match (finding.verdict, new, after) {
+                (Verdict::Clean, _, _) => Action::Unchanged,
+                (Verdict::Remediable, Some(Ok(der)), Some(after)) => {
                     if after.verdict != Verdict::Clean {
                         fail(format!(
                             "the re-encoded certificate is {}: {}",
@@ -97,20 +100,27 @@ pub fn remediate_batch<B: Backend>(
                         }
                     }
                 }
+                (Verdict::Remediable, Some(Err(why)), _) => fail(why),
+                (Verdict::Remediable, _, _) => {
+                    fail("re-encoding leaves the bytes as they are".into())
+                }
+                _ => Action::LeftAlone {
+                    reason: finding.reason.clone(),
+                },
             };
             Outcome { finding, action }
         })
         .collect()
 }
 
-/// The certificate with its signatureValue re-encoded as canonical DER of the same (r, s).
-fn reencode(der: &[u8]) -> Result<Vec<u8>, String> {
-    let view = CertView::split(der).map_err(|_| "the record no longer splits".to_string())?;
-    let (r, s) = view
-        .analyse_signature()
-        .rs()
-        .ok_or_else(|| "(r, s) unreadable".to_string())?;
-    Ok(view.reencoded(&r, &s))
+/// The certificate with its signatureValue re-encoded as canonical DER of the same (r, s);
+/// `None` when it does not split (nothing to re-encode), an error when (r, s) are unreadable.
+fn reencode(der: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let view = CertView::split(der).ok()?;
+    Some(match view.analyse_signature().rs() {
+        Some((r, s)) => Ok(view.reencoded(&r, &s)),
+        None => Err("(r, s) unreadable".to_string()),
+    })
 }
 
 /// Counts of a remediation run.
@@ -129,7 +139,7 @@ pub struct RemediationSummary {
 
 /// Remediates `records` in order on `threads` threads: writes every record to `out` (the
 /// re-encoded bytes for the changed ones, the original bytes otherwise) and the manifest.
-pub fn remediate<B: Backend, W: Write>(
+pub fn remediate<B: Backend, W: Write + Send>(
     ex: &Examiner<B>,
     records: impl Iterator<Item = Result<Record, RecordError>> + Send,
     threads: usize,
