@@ -86,6 +86,7 @@ impl Header {
 /// read, and [`Header::form`] records how. Errors: truncation (the declared content runs
 /// past the end of `input`), high tag numbers, lengths that do not fit, indefinite lengths on
 /// primitive elements.
+#[inline]
 pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
     let h = read_header_declared(input, pos, base)?;
     if h.end > base + input.len() {
@@ -104,6 +105,7 @@ pub fn read_header(input: &[u8], pos: usize, base: usize) -> Result<Header> {
 /// `content` and `end` may run past the end of `input` (the header octets themselves must be
 /// there). Used by the signature analyser to report a length that overruns and still read
 /// what is inside.
+#[inline]
 pub(crate) fn read_header_declared(input: &[u8], pos: usize, base: usize) -> Result<Header> {
     let err = |kind, at: usize| Error::new(kind, base + at);
     let truncated = |needed: usize, at: usize| {

@@ -8,6 +8,8 @@
 //!   with its byte offset, and recovers `(r, s)` wherever the bytes can be read at all.
 //! * [`walk`]: strict DER walk of a whole TLV tree, reporting every non-DER encoding with its
 //!   path of element indices ([`BerIssue`]).
+//! * [`oid_text`]: an OBJECT IDENTIFIER's contents as dotted text; [`utc_time`] and
+//!   [`generalized_time`]: a Time's contents (RFC 5280 forms) as Unix seconds.
 //! * [`encode`]: canonical DER encoding (lengths, INTEGERs, TLVs, `ECDSA-Sig-Value`) and the
 //!   defect injectors used by the simulator and the tests.
 //!
@@ -21,14 +23,18 @@
 
 mod error;
 mod header;
+mod oid;
 mod signature;
+mod time;
 mod walk;
 
 pub mod encode;
 
 pub use error::{Error, ErrorKind, Result};
 pub use header::{read_header, Header, LengthForm, Tag};
+pub use oid::{is_valid_oid, oid_text};
 pub use signature::{
     analyse_signature, Component, Defect, DefectCode, IntRead, SignatureEncoding, P256_ORDER,
 };
+pub use time::{days_from_civil, generalized_time, utc_time};
 pub use walk::{walk, BerIssue, BerIssueKind, PathStep, Walk};

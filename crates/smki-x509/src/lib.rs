@@ -16,7 +16,7 @@ mod profile;
 mod view;
 
 pub use ber::{ber_issues, path_name, CertBer};
-pub use error::{Error, ErrorKind};
-pub use fields::{Fields, KeyAlgorithm, Name, Usage};
+pub use error::{Error, ErrorKind, FieldProblem};
+pub use fields::{ExtensionInfo, Fields, KeyAlgorithm, Name, Usage};
 pub use profile::{lints, role_name, Lint, Profile};
 pub use view::{CertView, ECDSA_WITH_SHA256};
