@@ -18,13 +18,11 @@ impl Date {
 
     /// Days since 1970-01-01 (H. Hinnant's days_from_civil).
     pub fn days(self) -> i64 {
-        let y = self.year as i64 - (self.month <= 2) as i64;
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = self.month as i64;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + self.day as i64 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146097 + doe - 719468
+        smki_der::days_from_civil(
+            i64::from(self.year),
+            u32::from(self.month),
+            u32::from(self.day),
+        )
     }
 
     /// The date `days` after 1970-01-01.
