@@ -114,10 +114,17 @@ pub fn remediate_batch<B: Backend>(
 }
 
 /// The certificate with its signatureValue re-encoded as canonical DER of the same (r, s);
-/// `None` when it does not split (nothing to re-encode), an error when (r, s) are unreadable.
+/// `None` when it does not split, or when re-encoding could change nothing (the
+/// ECDSA-Sig-Value canonical, the lengths of the outer SEQUENCE and of the signatureValue
+/// BIT STRING DER: the common case, decided without copying); an error when (r, s) are
+/// unreadable.
 fn reencode(der: &[u8]) -> Option<Result<Vec<u8>, String>> {
     let view = CertView::split(der).ok()?;
-    Some(match view.analyse_signature().rs() {
+    let sig = view.analyse_signature();
+    if sig.is_canonical() && view.outer.is_der_length() && view.signature_value.is_der_length() {
+        return None;
+    }
+    Some(match sig.rs() {
         Some((r, s)) => Ok(view.reencoded(&r, &s)),
         None => Err("(r, s) unreadable".to_string()),
     })

@@ -32,7 +32,7 @@ pub use error::{Error, ErrorKind};
 pub use fast::{g_fast_table, FastBackend, FastKey, FixedBaseTable, G_WINDOW, Q_WINDOW};
 #[doc(hidden)]
 pub use fast::{invert_scalar, verify_with_tables, x_matches_affine_for_tests, AFFINE_MIN};
-pub use key::PublicKey;
+pub use key::{key_id, PublicKey};
 pub use recover::{recover_keys, recover_pinned};
 pub use registry::{Issuer, IssuerId, KeySource, Lookup, Registry};
 

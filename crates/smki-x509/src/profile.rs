@@ -173,14 +173,17 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
                     "PROFILE_SKI",
                     format!("subjectKeyIdentifier of {} octets (8 required)", ski.len()),
                 );
-            } else if let Ok(key) = smki_verify::PublicKey::from_sec1(&f.public_key) {
-                if key.key_id()[..] != ski[..] {
+            } else {
+                // Method 2 is defined on the key's bits (no need to validate the point here:
+                // PROFILE_KEY says when it is not one).
+                let method2 = smki_verify::key_id(&f.public_key);
+                if method2[..] != ski[..] {
                     lint(
                         "PROFILE_SKI",
                         format!(
                             "subjectKeyIdentifier {} is not RFC 5280 method 2 of the key ({})",
                             hex::encode(ski),
-                            hex::encode(key.key_id())
+                            hex::encode(method2)
                         ),
                     );
                 }
