@@ -263,6 +263,16 @@ fn structured_batch_affine() {
     let mut out = vec![false; items.len()];
     FastBackend.verify_batch(&items, &mut out);
     assert_eq!(out, expect);
+    // Any length: split into chunks of equal size (65 = 33 + 32, 129 = 43 * 3), every
+    // chunk on whichever path its size takes, the answers in order.
+    for len in [1, AFFINE_MIN - 1, AFFINE_MIN, 63, 64, 65, 66, 127, 129] {
+        for start in [0, 7] {
+            let end = (start + len).min(items.len());
+            let mut out = vec![false; end - start];
+            FastBackend.verify_batch(&items[start..end], &mut out);
+            assert_eq!(out, expect[start..end], "batch of {len} from {start}");
+        }
+    }
 }
 
 #[test]
