@@ -26,12 +26,12 @@ pub struct Args {
     /// Records scanned with the plain (reference) backend, which is slow (0: skip).
     #[arg(long, default_value_t = 10_000)]
     plain_count: usize,
-    /// Rounds of each timed stage; the best is reported (the load of other processes only
-    /// ever slows a round down), all are in --json.
+    /// Rounds: each runs `openssl speed` and then every stage once. Reported: each stage's
+    /// best round, its median ratio to the openssl of its round, all rounds in --json.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Seconds `openssl speed` runs (each of two runs, before and after).
-    #[arg(long, default_value_t = 3)]
+    /// Seconds `openssl speed` runs in each round (and once on all cores, at the end).
+    #[arg(long, default_value_t = 2)]
     openssl_seconds: u32,
     /// Write the results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
@@ -47,11 +47,26 @@ struct Row {
     records: u64,
     /// The best round.
     seconds: f64,
-    /// Every round.
-    rounds: Vec<f64>,
+    /// Every round: (seconds, `openssl speed` verifies/s measured in the same round).
+    rounds: Vec<(f64, f64)>,
+    /// Of the best round.
     per_second: f64,
     per_second_per_core: f64,
+    /// The median over the rounds of (certificates/s per core) / (openssl verifies/s of
+    /// the same round): the load of other processes moves both together.
     ratio_to_openssl: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// `openssl speed -seconds N [-multi T] ecdsap256`: verifies per second (on T cores).
@@ -115,13 +130,15 @@ fn time_scan<B: Backend>(
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let max_threads = super::threads(args.threads);
     let rounds = args.rounds.max(1);
-    let openssl_before = openssl_verify_rate(args.openssl_seconds, 1)?;
-    println!("openssl speed ecdsap256: {openssl_before:.0} verifies/s (before)");
+    let mut openssl = openssl_verify_rate(args.openssl_seconds, 1)?;
+    let mut openssl_runs = vec![openssl];
+    println!("openssl speed ecdsap256: {openssl:.0} verifies/s");
     let tmp = std::env::temp_dir().join(format!("smki-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-    // (stage, backend, threads, records, seconds of each round)
-    let mut measured: Vec<(&'static str, &'static str, usize, u64, Vec<f64>)> = Vec::new();
-    let mut record = |stage, backend, threads, records, seconds: f64| {
+    // (stage, backend, threads, records, (seconds, openssl of the round) of each round)
+    type Measured = (&'static str, &'static str, usize, u64, Vec<(f64, f64)>);
+    let mut measured: Vec<Measured> = Vec::new();
+    let mut record = |stage, backend, threads, records, seconds: f64, openssl: f64| {
         println!(
             "  {stage:<10} {backend:<6} {threads:>2} threads {records:>8} records {seconds:>8.2} s"
         );
@@ -129,8 +146,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .iter_mut()
             .find(|m| (m.0, m.1, m.2) == (stage, backend, threads))
         {
-            Some(m) => m.4.push(seconds),
-            None => measured.push((stage, backend, threads, records, vec![seconds])),
+            Some(m) => m.4.push((seconds, openssl)),
+            None => measured.push((stage, backend, threads, records, vec![(seconds, openssl)])),
         }
     };
     let (corpus, issuers) = match (&args.corpus, &args.issuers) {
@@ -151,6 +168,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 max_threads,
                 s.certificates,
                 s.elapsed.as_secs_f64(),
+                openssl,
             );
             (out.join("certificates.der"), Some(out.join("cas")))
         }
@@ -158,7 +176,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let issuers = issuers.as_deref();
     let rem = tmp.join("remediated.der");
     let man = tmp.join("manifest.jsonl");
-    for _ in 0..rounds {
+    for round in 0..rounds {
+        if round > 0 {
+            openssl = openssl_verify_rate(args.openssl_seconds, 1)?;
+            openssl_runs.push(openssl);
+            println!("openssl speed ecdsap256: {openssl:.0} verifies/s");
+        }
         // Scan, fast backend, 1..=N threads.
         for threads in 1..=max_threads {
             let (n, secs) = time_scan(
@@ -168,11 +191,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 threads,
                 usize::MAX,
             )?;
-            record("scan", "fast", threads, n, secs);
+            record("scan", "fast", threads, n, secs, openssl);
         }
         // Remediate, then audit it afresh as `smki audit` does; fast backend, all threads.
         let (n, secs) = time_remediate(issuers, &corpus, max_threads, &rem, &man)?;
-        record("remediate", "fast", max_threads, n, secs);
+        record("remediate", "fast", max_threads, n, secs, openssl);
         let started = Instant::now();
         let ex = Examiner::fast(false);
         prepare(&ex, issuers, &corpus, usize::MAX);
@@ -185,6 +208,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             max_threads,
             report.original_records,
             started.elapsed().as_secs_f64(),
+            openssl,
         );
         if !report.passed() {
             return Err(format!(
@@ -197,32 +221,41 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         for threads in [1, max_threads] {
             let ex = Examiner::plain(false);
             let (n, secs) = time_scan(&ex, issuers, &corpus, threads, args.plain_count)?;
-            record("scan", "plain", threads, n, secs);
+            record("scan", "plain", threads, n, secs, openssl);
         }
     }
-    let openssl_after = openssl_verify_rate(args.openssl_seconds, 1)?;
-    println!("openssl speed ecdsap256: {openssl_after:.0} verifies/s (after)");
+    let best_openssl = openssl_runs.iter().copied().fold(0.0, f64::max);
     let openssl_multi = if max_threads > 1 {
         let rate = openssl_verify_rate(args.openssl_seconds, max_threads)?;
         println!(
-            "openssl speed -multi {max_threads} ecdsap256: {rate:.0} verifies/s ({:.2}x one core: what this machine's cores give together)",
-            rate / openssl_before.max(openssl_after)
+            "openssl speed -multi {max_threads} ecdsap256: {rate:.0} verifies/s ({:.2}x its best single-core run: what this machine's cores give together)",
+            rate / best_openssl
         );
         Some(rate)
     } else {
         None
     };
     let _ = std::fs::remove_dir_all(&tmp);
-    // Per core against the better of the two openssl runs: the conservative ratio.
-    let openssl = openssl_before.max(openssl_after);
     println!(
-        "\nbest of {rounds} round(s); ratio: per core, against {openssl:.0} verifies/s (the better openssl run)"
+        "\n{rounds} round(s); openssl speed ecdsap256 in them: {} verifies/s",
+        openssl_runs
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
+    println!("seconds, per s, per core: the best round; x openssl: per core, the median over the rounds of the ratio to the openssl run of the same round");
     let rows: Vec<Row> = measured
         .into_iter()
         .map(|(stage, backend, threads, records, rounds)| {
-            let seconds = rounds.iter().copied().fold(f64::INFINITY, f64::min);
+            let seconds = rounds.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
             let per_second = records as f64 / seconds.max(1e-9);
+            let ratio_to_openssl = median(
+                rounds
+                    .iter()
+                    .map(|(secs, openssl)| records as f64 / secs / threads as f64 / openssl)
+                    .collect(),
+            );
             Row {
                 stage,
                 backend,
@@ -232,17 +265,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 rounds,
                 per_second,
                 per_second_per_core: per_second / threads as f64,
-                ratio_to_openssl: per_second / threads as f64 / openssl,
+                ratio_to_openssl,
             }
         })
         .collect();
     println!(
-        "  {:<10} {:<6} {:>7} {:>8} {:>8} {:>10} {:>10} {:>8}",
+        "  {:<10} {:<6} {:>7} {:>8} {:>8} {:>10} {:>10} {:>9}",
         "stage", "backend", "threads", "records", "seconds", "per s", "per core", "x openssl"
     );
     for r in &rows {
         println!(
-            "  {:<10} {:<6} {:>7} {:>8} {:>8.2} {:>10.0} {:>10.0} {:>8.2}",
+            "  {:<10} {:<6} {:>7} {:>8} {:>8.2} {:>10.0} {:>10.0} {:>9.2}",
             r.stage,
             r.backend,
             r.threads,
@@ -253,30 +286,35 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             r.ratio_to_openssl
         );
     }
-    let scan_rate = |t: usize| {
+    // Scaling: per round (1 and N threads run back to back), the median over the rounds.
+    let scan_rounds = |t: usize| {
         rows.iter()
             .find(|r| (r.stage, r.backend, r.threads) == ("scan", "fast", t))
-            .map(|r| r.per_second)
+            .map(|r| r.rounds.clone())
     };
-    if let (Some(one), Some(all)) = (scan_rate(1), scan_rate(max_threads)) {
-        if max_threads > 1 {
+    let scaling = match (scan_rounds(1), scan_rounds(max_threads)) {
+        (Some(one), Some(all)) if max_threads > 1 => {
+            let s = median(one.iter().zip(&all).map(|(a, b)| a.0 / b.0).collect());
             println!(
-                "scan scaling: {max_threads} threads {:.2}x one thread",
-                all / one
+                "scan scaling: {max_threads} threads {s:.2}x one thread (median over the rounds)"
             );
+            Some(s)
         }
-    }
+        _ => None,
+    };
     if let Some(path) = &args.json {
         let openssl = serde_json::json!({
-            "before": openssl_before,
-            "after": openssl_after,
+            "rounds": openssl_runs,
             "multi": openssl_multi,
             "multi_threads": max_threads,
         });
         super::write_json(
             path,
             serde_json::json!({ "rows": rows }),
-            &[("openssl_verify_per_second", openssl)],
+            &[
+                ("openssl_verify_per_second", openssl),
+                ("scan_scaling", scaling.into()),
+            ],
         )?;
     }
     Ok(ExitCode::SUCCESS)

@@ -354,17 +354,21 @@ pub fn x_matches_affine_for_tests(x: &[u8; 32], r: &[u8; 32], z: u64) -> bool {
     x_matches(&p, r)
 }
 
-/// Per-issuer state of [`FastBackend`]: the fixed-base table for Q. Shared by reference
-/// across threads.
+/// Per-issuer state of [`FastBackend`]: the fixed-base table for Q, built on the first
+/// verification under this key (by the thread that needs it first: issuers registered but
+/// never used cost nothing, and the tables of several issuers get built in parallel). Shared
+/// by reference across threads.
 #[derive(Debug)]
 pub struct FastKey {
-    q: FixedBaseTable,
+    point: Affine,
+    q: std::sync::OnceLock<FixedBaseTable>,
 }
 
 impl FastKey {
-    /// The issuer's table.
+    /// The issuer's table (built now if it was not yet).
     pub fn table(&self) -> &FixedBaseTable {
-        &self.q
+        self.q
+            .get_or_init(|| FixedBaseTable::build(&self.point, Q_WINDOW))
     }
 }
 
@@ -387,7 +391,7 @@ impl FastBackend {
 
     #[inline]
     fn check(key: &FastKey, u1: &Scalar, u2: &Scalar, r: &[u8; 32]) -> bool {
-        check_with(g_fast_table(), &key.q, u1, u2, r)
+        check_with(g_fast_table(), key.table(), u1, u2, r)
     }
 }
 
@@ -475,7 +479,8 @@ impl Backend for FastBackend {
         let q = Affine::from_coordinates(&b[1..33], &b[33..65])
             .expect("PublicKey holds a valid P-256 point");
         FastKey {
-            q: FixedBaseTable::build(&q, Q_WINDOW),
+            point: q,
+            q: std::sync::OnceLock::new(),
         }
     }
 
@@ -686,7 +691,7 @@ fn batch_affine_in(
         if !ok[i] {
             continue;
         }
-        let qt = &items[i].key.q;
+        let qt = items[i].key.table();
         let d1 = recode(&scalar_limbs(&u[i].0), gt.window);
         let d2 = recode(&scalar_limbs(&u[i].1), qt.window);
         for (w, &d) in d1.iter().enumerate().take(gt.windows) {
