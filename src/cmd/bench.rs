@@ -100,19 +100,20 @@ fn prepare<B: Backend>(ex: &Examiner<B>, issuers: Option<&Path>, corpus: &Path, 
     prepare_issuers(ex, inputs(corpus).take(limit));
 }
 
-/// A timed scan as `smki scan --findings` runs it: the first pass over the dump (its CA
-/// certificates), then examining, rendering and writing every finding.
+/// A timed scan as `smki scan --findings FILE` runs it: the first pass over the dump (its CA
+/// certificates), then examining, rendering and writing every finding to `findings`
+/// (committed: synced and renamed, as remediation's output is).
 fn time_scan<B: Backend>(
     ex: &Examiner<B>,
     issuers: Option<&Path>,
     corpus: &Path,
     threads: usize,
     limit: usize,
+    findings: &Path,
 ) -> Result<(u64, f64), String> {
     let started = Instant::now();
     prepare(ex, issuers, corpus, limit);
-    let mut sink = std::io::sink();
-    // As `smki scan --findings` does: each finding serialised (on the workers) and written.
+    let mut out = AtomicFile::create(findings).map_err(|e| e.to_string())?;
     let summary = smki_scan::scan(
         ex,
         inputs(corpus).take(limit),
@@ -122,8 +123,9 @@ fn time_scan<B: Backend>(
             line.push(b'\n');
             line
         },
-        |_, line| sink.write_all(&line).map_err(|e| e.to_string()),
+        |_, line| out.write_all(&line).map_err(|e| e.to_string()),
     )?;
+    out.commit().map_err(|e| e.to_string())?;
     Ok((summary.records, started.elapsed().as_secs_f64()))
 }
 
@@ -174,6 +176,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
     };
     let issuers = issuers.as_deref();
+    let findings = tmp.join("findings.jsonl");
     let rem = tmp.join("remediated.der");
     let man = tmp.join("manifest.jsonl");
     for round in 0..rounds {
@@ -190,6 +193,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 &corpus,
                 threads,
                 usize::MAX,
+                &findings,
             )?;
             record("scan", "fast", threads, n, secs, openssl);
         }
@@ -220,7 +224,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     if args.plain_count > 0 {
         for threads in [1, max_threads] {
             let ex = Examiner::plain(false);
-            let (n, secs) = time_scan(&ex, issuers, &corpus, threads, args.plain_count)?;
+            let (n, secs) = time_scan(&ex, issuers, &corpus, threads, args.plain_count, &findings)?;
             record("scan", "plain", threads, n, secs, openssl);
         }
     }
