@@ -23,11 +23,9 @@ use serde_json::Value;
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
+use support::{jsonl, smki};
 use support::{IssuerKey, JavaVerifier};
-
-const SMKI: &str = env!("CARGO_BIN_EXE_smki");
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -36,27 +34,6 @@ const DIR: &str = concat!(
 
 /// How many other certificates of the same issuer Java verifies under each recovered key.
 const CROSS_CHECKS: usize = 25;
-
-fn smki(args: &[&str], paths: &[(&str, &Path)]) -> std::process::Output {
-    let mut cmd = Command::new(SMKI);
-    cmd.args(args);
-    for (flag, p) in paths {
-        if !flag.is_empty() {
-            cmd.arg(flag);
-        }
-        cmd.arg(p);
-    }
-    support::run_timeout(&mut cmd, support::CHILD_LIMIT)
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
 
 /// The `.der` files of a directory: file name -> bytes.
 fn der_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {

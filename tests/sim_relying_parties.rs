@@ -31,9 +31,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use support::{jsonl, smki};
 use support::{Answer, IssuerKey, JavaVerifier};
-
-const SMKI: &str = env!("CARGO_BIN_EXE_smki");
 
 /// Every signature-encoding defect `smki remediate` can fix, as injected by the simulator
 /// (CERT_BER: the half of the injections on the signatureValue BIT STRING's own length;
@@ -57,18 +56,6 @@ const PROFILES: &[&str] = &["root", "issuing_ca", "device_ca", "organisation", "
 /// See the module documentation: organisation certificates from 2016 have expired.
 const OPENSSL_FLAGS: &[&str] = &["-no_check_time"];
 
-fn smki(args: &[&str], paths: &[(&str, &Path)]) -> std::process::Output {
-    let mut cmd = Command::new(SMKI);
-    cmd.args(args);
-    for (flag, p) in paths {
-        if !flag.is_empty() {
-            cmd.arg(flag);
-        }
-        cmd.arg(p);
-    }
-    support::run_timeout(&mut cmd, support::CHILD_LIMIT)
-}
-
 fn simulate(out: &Path, format: &str, count: u32, seed: u32, extra: &[String]) {
     let count = count.to_string();
     let seed = seed.to_string();
@@ -82,15 +69,6 @@ fn simulate(out: &Path, format: &str, count: u32, seed: u32, extra: &[String]) {
         "smki simulate failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-fn jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
 }
 
 /// The DER of a certificate file (PEM or DER).

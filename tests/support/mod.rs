@@ -137,6 +137,34 @@ pub fn pem_to_der(pem: &str) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------------------
+// The smki binary and its outputs
+// ---------------------------------------------------------------------------------------
+
+/// Runs the `smki` binary (of this build) with `args`, then each (flag, path) of `paths`
+/// (an empty flag: the path alone), under [`CHILD_LIMIT`].
+pub fn smki(args: &[&str], paths: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smki"));
+    cmd.args(args);
+    for (flag, p) in paths {
+        if !flag.is_empty() {
+            cmd.arg(flag);
+        }
+        cmd.arg(p);
+    }
+    run_timeout(&mut cmd, CHILD_LIMIT)
+}
+
+/// The JSON values of a JSONL file, one per non-empty line.
+pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
 // DER, written by hand (not with the crates under test)
 // ---------------------------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ use serde::Serialize;
 use smki_repo::{Error as RecordError, Locator, Record};
 use smki_verify::Backend;
 use smki_x509::CertView;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::VecDeque;
+use std::ops::Range;
 
 /// One thing that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,17 +58,40 @@ type Item = Result<Record, RecordError>;
 
 /// What identifies a record across remediation: its tbsCertificate (untouched by
 /// remediation), or its bytes when it does not split, or its reader error (the bytes the
-/// reader kept, else the error's kind).
-fn identity(r: &Item) -> Cow<'_, [u8]> {
-    match r {
-        Ok(rec) => match CertView::split(&rec.der) {
-            Ok(v) => Cow::Borrowed(v.tbs_bytes()),
-            Err(_) => Cow::Borrowed(&rec.der),
-        },
-        Err(e) => match &e.raw {
-            Some(raw) => Cow::Borrowed(raw),
-            None => Cow::Owned(format!("{:?}", e.kind).into_bytes()),
-        },
+/// reader kept, else the error's kind). Found once per record, when it is read.
+enum Identity {
+    /// These bytes of the record (or of the bytes its reader error kept).
+    Range(Range<usize>),
+    /// A reader error without bytes: its kind, as text.
+    Kind(Vec<u8>),
+}
+
+/// A record as read, with its identity.
+struct Keyed {
+    item: Item,
+    identity: Identity,
+}
+
+impl Keyed {
+    fn new(item: Item) -> Keyed {
+        let identity = match &item {
+            Ok(rec) => match CertView::split(&rec.der) {
+                Ok(v) => Identity::Range(v.tbs.element()),
+                Err(_) => Identity::Range(0..rec.der.len()),
+            },
+            Err(e) => match &e.raw {
+                Some(raw) => Identity::Range(0..raw.len()),
+                None => Identity::Kind(format!("{:?}", e.kind).into_bytes()),
+            },
+        };
+        Keyed { item, identity }
+    }
+    fn identity(&self) -> &[u8] {
+        match (&self.identity, &self.item) {
+            (Identity::Range(r), Ok(rec)) => &rec.der[r.clone()],
+            (Identity::Range(r), Err(e)) => &e.raw.as_deref().unwrap_or_default()[r.clone()],
+            (Identity::Kind(k), _) => k,
+        }
     }
 }
 
@@ -86,33 +109,36 @@ enum Pair {
 struct Align<A, B> {
     a: A,
     b: B,
-    qa: VecDeque<Item>,
-    qb: VecDeque<Item>,
+    qa: VecDeque<Keyed>,
+    qb: VecDeque<Keyed>,
     index: u64,
     /// The identity of the last remediated record taken (reused buffer), if any.
     last_b: Option<Vec<u8>>,
 }
 
-fn fill(q: &mut VecDeque<Item>, it: &mut impl Iterator<Item = Item>) {
+fn fill(q: &mut VecDeque<Keyed>, it: &mut impl Iterator<Item = Item>) {
     while q.len() < 2 {
         match it.next() {
-            Some(x) => q.push_back(x),
+            Some(x) => q.push_back(Keyed::new(x)),
             None => break,
         }
     }
 }
 
 impl<A, B> Align<A, B> {
-    fn is_last_b(&self, item: &Item) -> bool {
-        self.last_b.as_deref() == Some(&*identity(item))
+    fn is_last_b(&self, y: &Keyed) -> bool {
+        self.last_b.as_deref() == Some(y.identity())
     }
     /// Takes the front remediated record, remembering its identity.
     fn take_b(&mut self) -> Option<Item> {
         let y = self.qb.pop_front()?;
         let last = self.last_b.get_or_insert_with(Vec::new);
         last.clear();
-        last.extend_from_slice(&identity(&y));
-        Some(y)
+        last.extend_from_slice(y.identity());
+        Some(y.item)
+    }
+    fn take_a(&mut self) -> Option<Item> {
+        self.qa.pop_front().map(|x| x.item)
     }
 }
 
@@ -121,15 +147,15 @@ impl<A: Iterator<Item = Item>, B: Iterator<Item = Item>> Iterator for Align<A, B
     fn next(&mut self) -> Option<Pair> {
         fill(&mut self.qa, &mut self.a);
         fill(&mut self.qb, &mut self.b);
-        let same = |x: Option<&Item>, y: Option<&Item>| match (x, y) {
-            (Some(x), Some(y)) => identity(x) == identity(y),
+        let same = |x: Option<&Keyed>, y: Option<&Keyed>| match (x, y) {
+            (Some(x), Some(y)) => x.identity() == y.identity(),
             _ => false,
         };
         match (self.qa.front(), self.qb.front()) {
             (None, None) => None,
             (Some(_), None) => {
                 self.index += 1;
-                Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?))
+                Some(Pair::Dropped(self.index - 1, self.take_a()?))
             }
             (None, Some(y)) => {
                 let code = if self.is_last_b(y) {
@@ -149,11 +175,11 @@ impl<A: Iterator<Item = Item>, B: Iterator<Item = Item>> Iterator for Align<A, B
                     }
                     if same(self.qa.get(1), Some(y)) {
                         self.index += 1;
-                        return Some(Pair::Dropped(self.index - 1, self.qa.pop_front()?));
+                        return Some(Pair::Dropped(self.index - 1, self.take_a()?));
                     }
                 }
                 // The same record, or the same place with different content: checked below.
-                let x = self.qa.pop_front()?;
+                let x = self.take_a()?;
                 let y = self.take_b()?;
                 self.index += 1;
                 Some(Pair::Both(self.index - 1, x, y))
