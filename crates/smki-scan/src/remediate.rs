@@ -121,7 +121,7 @@ pub fn remediate_batch<B: Backend>(
 fn reencode(der: &[u8]) -> Option<Result<Vec<u8>, String>> {
     let view = CertView::split(der).ok()?;
     let sig = view.analyse_signature();
-    if sig.is_canonical() && view.outer.is_der_length() && view.signature_value.is_der_length() {
+    if view.reencoding_changes_nothing(&sig) {
         return None;
     }
     Some(match sig.rs() {

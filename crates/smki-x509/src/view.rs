@@ -108,6 +108,14 @@ impl<'a> CertView<'a> {
             &smki_der::encode::signature_bit_string(r, s),
         )
     }
+    /// Would [`CertView::reencoded`] leave these bytes as they are? True when what it
+    /// rewrites is already DER: the outer SEQUENCE's length, the signatureValue BIT STRING's
+    /// length, and the ECDSA-Sig-Value inside (`sig`, this view's [`analyse_signature`]).
+    ///
+    /// [`analyse_signature`]: CertView::analyse_signature
+    pub fn reencoding_changes_nothing(&self, sig: &SignatureEncoding) -> bool {
+        sig.is_canonical() && self.outer.is_der_length() && self.signature_value.is_der_length()
+    }
 }
 
 fn expect(h: &Header, tag: u8, element: &'static str) -> Result<(), Error> {
@@ -141,6 +149,44 @@ mod tests {
         assert!(v.is_ecdsa_with_sha256());
         assert!(v.analyse_signature().is_canonical());
         assert_eq!(v.reencoded(&[1; 32], &[0x80; 32]), der);
+    }
+
+    /// `reencoding_changes_nothing` says exactly when `reencoded` gives back the same bytes.
+    #[test]
+    fn reencoding_changes_nothing_iff_the_bytes_stay() {
+        let (r, s) = ([1; 32], [0x80; 32]);
+        let der = tiny();
+        let v = CertView::split(&der).unwrap();
+        let body = &der[2..];
+        // The outer length in the long form.
+        let long_outer = [&[0x30, 0x81, body.len() as u8][..], body].concat();
+        // The signatureValue BIT STRING's length in the long form.
+        let bits = v.signature_value_bytes();
+        let long_bits = [&[0x03, 0x81][..], &bits[1..]].concat();
+        let mut inner = [v.tbs_bytes(), v.signature_algorithm_bytes()].concat();
+        inner.extend(&long_bits);
+        let long_bit_string = smki_der::encode::certificate(&inner, &[], &[]);
+        // A non-canonical ECDSA-Sig-Value: the 2018 fixed-width encoding of an r below
+        // 2^248 (a redundant leading zero).
+        let mut small_r = r;
+        small_r[0] = 0;
+        let fixed = smki_der::encode::certificate(
+            v.tbs_bytes(),
+            ECDSA_WITH_SHA256,
+            &smki_der::encode::faulty_fixed_width_bit_string(&small_r, &s),
+        );
+        for (name, der, unchanged) in [
+            ("canonical", der.clone(), true),
+            ("outer long form", long_outer, false),
+            ("BIT STRING long form", long_bit_string, false),
+            ("fixed-width integers", fixed, false),
+        ] {
+            let v = CertView::split(&der).unwrap();
+            let sig = v.analyse_signature();
+            assert_eq!(v.reencoding_changes_nothing(&sig), unchanged, "{name}");
+            let (r, s) = sig.rs().unwrap();
+            assert_eq!(v.reencoded(&r, &s) == der, unchanged, "{name}");
+        }
     }
 
     #[test]
