@@ -26,11 +26,12 @@ pub struct Args {
     /// Records scanned with the plain (reference) backend, which is slow (0: skip).
     #[arg(long, default_value_t = 10_000)]
     plain_count: usize,
-    /// Rounds: each runs `openssl speed` and then every stage once. Reported: each stage's
-    /// best round, its median ratio to the openssl of its round, all rounds in --json.
+    /// Rounds: each runs `openssl speed`, then every stage (the scan twice at each thread
+    /// count: 1..N, N..1), then `openssl speed -multi N`. Reported: each stage's best run,
+    /// its median ratio to the openssl of its round, scaling per round; every run in --json.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Seconds `openssl speed` runs in each round (and once on all cores, at the end).
+    /// Seconds `openssl speed` runs, on one core and on all, in each round.
     #[arg(long, default_value_t = 2)]
     openssl_seconds: u32,
     /// Write the results as JSON to FILE.
@@ -45,16 +46,76 @@ struct Row {
     backend: &'static str,
     threads: usize,
     records: u64,
-    /// The best round.
+    /// The best run.
     seconds: f64,
-    /// Every round: (seconds, `openssl speed` verifies/s measured in the same round).
-    rounds: Vec<(f64, f64)>,
-    /// Of the best round.
+    /// Every run, with `openssl speed` verifies/s measured in the same round.
+    runs: Vec<Run>,
+    /// Of the best run.
     per_second: f64,
     per_second_per_core: f64,
-    /// The median over the rounds of (certificates/s per core) / (openssl verifies/s of
+    /// The median over the runs of (certificates/s per core) / (openssl verifies/s of
     /// the same round): the load of other processes moves both together.
     ratio_to_openssl: f64,
+    /// The median over the runs of the share of CPU time the hypervisor stole.
+    stolen: Option<f64>,
+}
+
+/// One timed run of a stage.
+#[derive(serde::Serialize, Clone, Copy)]
+struct Run {
+    seconds: f64,
+    /// `openssl speed ecdsap256` verifies/s of the round.
+    openssl: f64,
+    /// Of all the machine's CPU time during the run, the share left idle (work this tool
+    /// did not spread over the cores) and the share stolen by the hypervisor for other
+    /// guests (from /proc/stat; absent elsewhere than Linux).
+    idle: Option<f64>,
+    stolen: Option<f64>,
+}
+
+/// A started stopwatch, with the machine's CPU time counters at the start.
+struct Clock {
+    started: Instant,
+    ticks: Option<[u64; 3]>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            ticks: cpu_ticks(),
+            started: Instant::now(),
+        }
+    }
+
+    fn stop(&self, openssl: f64) -> Run {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let share = |i: usize| {
+            let (a, b) = (self.ticks?, cpu_ticks()?);
+            let total = b[0].checked_sub(a[0]).filter(|&t| t > 0)?;
+            Some(b[i].saturating_sub(a[i]) as f64 / total as f64)
+        };
+        Run {
+            seconds,
+            openssl,
+            idle: share(1),
+            stolen: share(2),
+        }
+    }
+}
+
+/// The machine's CPU time in ticks, all cores: [total, idle (with iowait), steal], from the
+/// first line of /proc/stat (`cpu user nice system idle iowait irq softirq steal ...`).
+fn cpu_ticks() -> Option<[u64; 3]> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    let f = |i: usize| v.get(i).copied();
+    Some([v.iter().take(8).sum(), f(3)? + f(4)?, f(7)?])
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -67,6 +128,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
+}
+
+/// `2.01, 1.93, ...`
+fn list(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `openssl speed -seconds N [-multi T] ecdsap256`: verifies per second (on T cores).
@@ -110,8 +179,12 @@ fn time_scan<B: Backend>(
     threads: usize,
     limit: usize,
     findings: &Path,
-) -> Result<(u64, f64), String> {
-    let started = Instant::now();
+    openssl: f64,
+) -> Result<(u64, Run), String> {
+    // The previous run's output is deleted untimed: replacing it makes the kernel drop ~90 MB
+    // of cached pages inside the rename, which is no work of the scan's.
+    let _ = std::fs::remove_file(findings);
+    let clock = Clock::start();
     prepare(ex, issuers, corpus, limit);
     let mut out = AtomicFile::create(findings).map_err(|e| e.to_string())?;
     let summary = smki_scan::scan(
@@ -126,7 +199,7 @@ fn time_scan<B: Backend>(
         |_, line| out.write_all(&line).map_err(|e| e.to_string()),
     )?;
     out.commit().map_err(|e| e.to_string())?;
-    Ok((summary.records, started.elapsed().as_secs_f64()))
+    Ok((summary.records, clock.stop(openssl)))
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -137,19 +210,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     println!("openssl speed ecdsap256: {openssl:.0} verifies/s");
     let tmp = std::env::temp_dir().join(format!("smki-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-    // (stage, backend, threads, records, (seconds, openssl of the round) of each round)
-    type Measured = (&'static str, &'static str, usize, u64, Vec<(f64, f64)>);
+    // (stage, backend, threads, records, every run)
+    type Measured = (&'static str, &'static str, usize, u64, Vec<Run>);
     let mut measured: Vec<Measured> = Vec::new();
-    let mut record = |stage, backend, threads, records, seconds: f64, openssl: f64| {
+    let mut record = |stage, backend, threads, records, run: Run| {
+        let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
         println!(
-            "  {stage:<10} {backend:<6} {threads:>2} threads {records:>8} records {seconds:>8.2} s"
+            "  {stage:<10} {backend:<6} {threads:>2} threads {records:>8} records {:>8.2} s   (cores idle {}, stolen {})",
+            run.seconds,
+            pct(run.idle),
+            pct(run.stolen)
         );
         match measured
             .iter_mut()
             .find(|m| (m.0, m.1, m.2) == (stage, backend, threads))
         {
-            Some(m) => m.4.push((seconds, openssl)),
-            None => measured.push((stage, backend, threads, records, vec![(seconds, openssl)])),
+            Some(m) => m.4.push(run),
+            None => measured.push((stage, backend, threads, records, vec![run])),
         }
     };
     let (corpus, issuers) = match (&args.corpus, &args.issuers) {
@@ -163,15 +240,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 threads: Some(max_threads),
                 ..smki_sim::SimOptions::default()
             };
+            let clock = Clock::start();
             let s = smki_sim::simulate(&opts).map_err(|e| e.to_string())?;
-            record(
-                "simulate",
-                "-",
-                max_threads,
-                s.certificates,
-                s.elapsed.as_secs_f64(),
-                openssl,
-            );
+            let run = Run {
+                // The simulator's own timing (without writing the CA files).
+                seconds: s.elapsed.as_secs_f64(),
+                ..clock.stop(openssl)
+            };
+            record("simulate", "-", max_threads, s.certificates, run);
             (out.join("certificates.der"), Some(out.join("cas")))
         }
     };
@@ -179,28 +255,46 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let findings = tmp.join("findings.jsonl");
     let rem = tmp.join("remediated.der");
     let man = tmp.join("manifest.jsonl");
+    // Per round: the scan's N-thread speed-up, and what `openssl speed -multi N` gets from
+    // the same cores in the same round.
+    let (mut scan_scaling, mut machine_scaling) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         if round > 0 {
             openssl = openssl_verify_rate(args.openssl_seconds, 1)?;
             openssl_runs.push(openssl);
             println!("openssl speed ecdsap256: {openssl:.0} verifies/s");
         }
-        // Scan, fast backend, 1..=N threads.
-        for threads in 1..=max_threads {
-            let (n, secs) = time_scan(
+        // Scan, fast backend, 1..=N threads and back again (N..=1): the load of other
+        // processes drifts, and this order (A B B A) cancels a steady drift out of the
+        // comparison of 1 and N threads. Scaling of the round: the sum of the 1-thread times
+        // over the sum of the N-thread times.
+        let mut times = vec![0.0; max_threads + 1];
+        for threads in (1..=max_threads).chain((1..=max_threads).rev()) {
+            let (n, run) = time_scan(
                 &Examiner::fast(false),
                 issuers,
                 &corpus,
                 threads,
                 usize::MAX,
                 &findings,
+                openssl,
             )?;
-            record("scan", "fast", threads, n, secs, openssl);
+            times[threads] += run.seconds;
+            record("scan", "fast", threads, n, run);
+        }
+        if max_threads > 1 {
+            scan_scaling.push(times[1] / times[max_threads]);
+            let multi = openssl_verify_rate(args.openssl_seconds, max_threads)?;
+            println!(
+                "openssl speed -multi {max_threads} ecdsap256: {multi:.0} verifies/s ({:.2}x the single-core run of this round)",
+                multi / openssl
+            );
+            machine_scaling.push(multi / openssl);
         }
         // Remediate, then audit it afresh as `smki audit` does; fast backend, all threads.
-        let (n, secs) = time_remediate(issuers, &corpus, max_threads, &rem, &man)?;
-        record("remediate", "fast", max_threads, n, secs, openssl);
-        let started = Instant::now();
+        let (n, run) = time_remediate(issuers, &corpus, max_threads, &rem, &man, openssl)?;
+        record("remediate", "fast", max_threads, n, run);
+        let clock = Clock::start();
         let ex = Examiner::fast(false);
         prepare(&ex, issuers, &corpus, usize::MAX);
         let text = std::fs::read_to_string(&man).map_err(|e| e.to_string())?;
@@ -211,8 +305,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             "fast",
             max_threads,
             report.original_records,
-            started.elapsed().as_secs_f64(),
-            openssl,
+            clock.stop(openssl),
         );
         if !report.passed() {
             return Err(format!(
@@ -224,21 +317,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     if args.plain_count > 0 {
         for threads in [1, max_threads] {
             let ex = Examiner::plain(false);
-            let (n, secs) = time_scan(&ex, issuers, &corpus, threads, args.plain_count, &findings)?;
-            record("scan", "plain", threads, n, secs, openssl);
+            let (n, run) = time_scan(
+                &ex,
+                issuers,
+                &corpus,
+                threads,
+                args.plain_count,
+                &findings,
+                openssl,
+            )?;
+            record("scan", "plain", threads, n, run);
         }
     }
-    let best_openssl = openssl_runs.iter().copied().fold(0.0, f64::max);
-    let openssl_multi = if max_threads > 1 {
-        let rate = openssl_verify_rate(args.openssl_seconds, max_threads)?;
-        println!(
-            "openssl speed -multi {max_threads} ecdsap256: {rate:.0} verifies/s ({:.2}x its best single-core run: what this machine's cores give together)",
-            rate / best_openssl
-        );
-        Some(rate)
-    } else {
-        None
-    };
     let _ = std::fs::remove_dir_all(&tmp);
     println!(
         "\n{rounds} round(s); openssl speed ecdsap256 in them: {} verifies/s",
@@ -248,25 +338,26 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("seconds, per s, per core: the best round; x openssl: per core, the median over the rounds of the ratio to the openssl run of the same round");
+    println!("seconds, per s, per core: the best run; x openssl: per core, the median over the runs of the ratio to the openssl run of the same round; stolen: the median share of the machine's CPU time the hypervisor gave other guests during the runs");
     let rows: Vec<Row> = measured
         .into_iter()
-        .map(|(stage, backend, threads, records, rounds)| {
-            let seconds = rounds.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+        .map(|(stage, backend, threads, records, runs)| {
+            let seconds = runs.iter().map(|r| r.seconds).fold(f64::INFINITY, f64::min);
             let per_second = records as f64 / seconds.max(1e-9);
             let ratio_to_openssl = median(
-                rounds
-                    .iter()
-                    .map(|(secs, openssl)| records as f64 / secs / threads as f64 / openssl)
+                runs.iter()
+                    .map(|r| records as f64 / r.seconds / threads as f64 / r.openssl)
                     .collect(),
             );
+            let stolen: Option<Vec<f64>> = runs.iter().map(|r| r.stolen).collect();
             Row {
+                stolen: stolen.map(median),
                 stage,
                 backend,
                 threads,
                 records,
                 seconds,
-                rounds,
+                runs,
                 per_second,
                 per_second_per_core: per_second / threads as f64,
                 ratio_to_openssl,
@@ -274,12 +365,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         })
         .collect();
     println!(
-        "  {:<10} {:<6} {:>7} {:>8} {:>8} {:>10} {:>10} {:>9}",
-        "stage", "backend", "threads", "records", "seconds", "per s", "per core", "x openssl"
+        "  {:<10} {:<6} {:>7} {:>8} {:>8} {:>10} {:>10} {:>9} {:>7}",
+        "stage",
+        "backend",
+        "threads",
+        "records",
+        "seconds",
+        "per s",
+        "per core",
+        "x openssl",
+        "stolen"
     );
     for r in &rows {
         println!(
-            "  {:<10} {:<6} {:>7} {:>8} {:>8.2} {:>10.0} {:>10.0} {:>9.2}",
+            "  {:<10} {:<6} {:>7} {:>8} {:>8.2} {:>10.0} {:>10.0} {:>9.2} {:>7}",
             r.stage,
             r.backend,
             r.threads,
@@ -287,37 +386,34 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             r.seconds,
             r.per_second,
             r.per_second_per_core,
-            r.ratio_to_openssl
+            r.ratio_to_openssl,
+            r.stolen
+                .map_or("-".into(), |x| format!("{:.0}%", x * 100.0))
         );
     }
-    // Scaling: per round (1 and N threads run back to back), the median over the rounds.
-    let scan_rounds = |t: usize| {
-        rows.iter()
-            .find(|r| (r.stage, r.backend, r.threads) == ("scan", "fast", t))
-            .map(|r| r.rounds.clone())
-    };
-    let scaling = match (scan_rounds(1), scan_rounds(max_threads)) {
-        (Some(one), Some(all)) if max_threads > 1 => {
-            let s = median(one.iter().zip(&all).map(|(a, b)| a.0 / b.0).collect());
-            println!(
-                "scan scaling: {max_threads} threads {s:.2}x one thread (median over the rounds)"
-            );
-            Some(s)
-        }
-        _ => None,
-    };
+    let scaling = (max_threads > 1).then(|| {
+        let (scan, machine) = (median(scan_scaling.clone()), median(machine_scaling.clone()));
+        println!(
+            "scan scaling: {max_threads} threads {scan:.2}x one thread (median over the rounds: {}); openssl speed -multi {max_threads}: {machine:.2}x (median: {})",
+            list(&scan_scaling),
+            list(&machine_scaling)
+        );
+        (scan, machine)
+    });
     if let Some(path) = &args.json {
         let openssl = serde_json::json!({
             "rounds": openssl_runs,
-            "multi": openssl_multi,
             "multi_threads": max_threads,
+            "multi_scaling_rounds": machine_scaling,
+            "multi_scaling": scaling.map(|s| s.1),
         });
         super::write_json(
             path,
             serde_json::json!({ "rows": rows }),
             &[
                 ("openssl_verify_per_second", openssl),
-                ("scan_scaling", scaling.into()),
+                ("scan_scaling", scaling.map(|s| s.0).into()),
+                ("scan_scaling_rounds", scan_scaling.into()),
             ],
         )?;
     }
@@ -331,8 +427,10 @@ fn time_remediate(
     threads: usize,
     rem: &Path,
     man: &Path,
-) -> Result<(u64, f64), String> {
-    let started = Instant::now();
+    openssl: f64,
+) -> Result<(u64, Run), String> {
+    let _ = (std::fs::remove_file(rem), std::fs::remove_file(man));
+    let clock = Clock::start();
     let ex = Examiner::fast(false);
     prepare(&ex, issuers, corpus, usize::MAX);
     let mut out = Writer::create(OutputFormat::Der, rem).map_err(|e| e.to_string())?;
@@ -346,5 +444,5 @@ fn time_remediate(
         .map_err(|e| e.to_string())?
         .commit()
         .map_err(|e| e.to_string())?;
-    Ok((sum.records, started.elapsed().as_secs_f64()))
+    Ok((sum.records, clock.stop(openssl)))
 }

@@ -262,6 +262,23 @@ impl<R: BufRead> RecordReader<R> {
             self.pos += ws;
         }
         let start = self.pos;
+        // The common case: the whole record is in the buffer (64 KiB hold ~150 certificates),
+        // and is copied out in one go. Otherwise (across the buffer's end, or bad) it is read
+        // piece by piece below, which also reports any error.
+        if let Ok(buf) = self.src.fill_buf() {
+            if let Ok(h) = smki_der::read_header(buf, 0, start) {
+                let der = buf[..h.end - start].to_vec();
+                self.src.consume(der.len());
+                self.pos = h.end;
+                let locator = self.loc(self.index, None, start);
+                self.index += 1;
+                return Some(Ok(Record {
+                    locator,
+                    der,
+                    meta: None,
+                }));
+            }
+        }
         let mut bytes = Vec::with_capacity(512);
         if let Err(e) = self.read_upto(2, &mut bytes) {
             return self.io_error(e);

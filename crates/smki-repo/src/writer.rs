@@ -103,7 +103,67 @@ fn temp_path(target: &Path) -> PathBuf {
 pub struct AtomicFile {
     target: PathBuf,
     temp: PathBuf,
-    out: Option<BufWriter<fs::File>>,
+    out: Option<BufWriter<EarlySync>>,
+}
+
+/// The file under an [`AtomicFile`]. Every [`EarlySync::EVERY`] bytes, what has been written
+/// so far is synced on a background thread, so the sync at commit waits only for the tail:
+/// a scan writes ~0.9 KB of findings per certificate, and syncing all 88 MB of a 100k scan at
+/// the end took ~85 ms of a 1.6 s run, with every other thread idle.
+#[derive(Debug)]
+struct EarlySync {
+    file: fs::File,
+    unsynced: u64,
+    syncing: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl EarlySync {
+    const EVERY: u64 = 8 << 20;
+
+    fn new(file: fs::File) -> EarlySync {
+        EarlySync {
+            file,
+            unsynced: 0,
+            syncing: None,
+        }
+    }
+
+    /// Waits for the background sync, if any, and returns its result.
+    fn wait(&mut self) -> io::Result<()> {
+        match self.syncing.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the background sync panicked"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Everything written is on disk.
+    fn sync(mut self) -> io::Result<()> {
+        self.wait()?;
+        self.file.sync_all()
+    }
+}
+
+impl Write for EarlySync {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n as u64;
+        if self.unsynced >= Self::EVERY && self.syncing.as_ref().is_none_or(|h| h.is_finished()) {
+            self.wait()?;
+            self.unsynced = 0;
+            // Without a second handle or a thread, the sync is simply left to commit.
+            let file = self.file.try_clone()?;
+            self.syncing = std::thread::Builder::new()
+                .name("smki-sync".into())
+                .spawn(move || file.sync_data())
+                .ok();
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 impl AtomicFile {
@@ -116,13 +176,13 @@ impl AtomicFile {
         Ok(AtomicFile {
             target: target.to_path_buf(),
             temp,
-            out: Some(BufWriter::with_capacity(1 << 16, file)),
+            out: Some(BufWriter::with_capacity(1 << 16, EarlySync::new(file))),
         })
     }
 
     pub fn commit(mut self) -> io::Result<()> {
         let out = self.out.take().expect("not committed twice");
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        out.into_inner().map_err(|e| e.into_error())?.sync()?;
         fs::rename(&self.temp, &self.target)
     }
 
@@ -397,5 +457,48 @@ impl Writer {
             }
             Sink::File { file, .. } => file.commit(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written across several background syncs (in odd-sized writes), the committed file
+    /// holds every byte in order; dropped uncommitted, nothing is left, not even the temp.
+    #[test]
+    fn atomic_file_across_early_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.bin");
+        let total = 3 * EarlySync::EVERY as usize + 12_345;
+        let expected: Vec<u8> = (0..total).map(|i| (i * 7 % 251) as u8).collect();
+        let mut f = AtomicFile::create(&target).unwrap();
+        for chunk in expected.chunks(100_003) {
+            f.write_all(chunk).unwrap();
+        }
+        assert!(!target.exists(), "nothing at the target before commit");
+        f.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), expected);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+
+        let other = dir.path().join("dropped.bin");
+        let mut f = AtomicFile::create(&other).unwrap();
+        f.write_all(&expected).unwrap();
+        drop(f);
+        assert!(!other.exists());
+        assert_eq!(
+            fs::read(&target).unwrap(),
+            expected,
+            "the committed file untouched"
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp removed on drop"
+        );
     }
 }

@@ -221,11 +221,13 @@ pub fn prepare_issuers<B: Backend>(
     examiner: &Examiner<B>,
     records: impl Iterator<Item = Result<Record, RecordError>>,
 ) -> IssuersFound {
-    const BASIC_CONSTRAINTS: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x13];
+    // Searchers built once: building one per record cost more than the search.
+    let basic_constraints = memchr::memmem::Finder::new(&[0x06, 0x03, 0x55, 0x1d, 0x13]);
+    let aki = memchr::memmem::Finder::new(&[0x06, 0x03, 0x55, 0x1d, 0x23]);
     let mut found = IssuersFound::default();
     let mut resolved: std::collections::HashSet<[u8; 8]> = Default::default();
     for rec in records.flatten() {
-        if memchr::memmem::find(&rec.der, BASIC_CONSTRAINTS).is_some()
+        if basic_constraints.find(&rec.der).is_some()
             && Examiner::<B>::is_ca_certificate(&rec.der)
             && examiner
                 .add_issuer(&rec.der, rec.locator.to_string())
@@ -234,7 +236,7 @@ pub fn prepare_issuers<B: Backend>(
             found.anchors += 1;
         }
         if examiner.recovers() {
-            let hint = aki_hint(&rec.der);
+            let hint = aki_hint(&aki, &rec.der);
             if hint.is_some_and(|h| resolved.contains(&h)) {
                 continue;
             }
@@ -251,9 +253,8 @@ pub fn prepare_issuers<B: Backend>(
 
 /// The 8-octet key identifier right after an authorityKeyIdentifier OID, if the bytes look
 /// like one (`[0] 08 ...`): a hint to skip records whose issuer is already resolved.
-fn aki_hint(der: &[u8]) -> Option<[u8; 8]> {
-    const AKI: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x23];
-    let at = memchr::memmem::find(der, AKI)? + AKI.len();
+fn aki_hint(aki_oid: &memchr::memmem::Finder, der: &[u8]) -> Option<[u8; 8]> {
+    let at = aki_oid.find(der)? + aki_oid.needle().len();
     let window = der.get(at..(at + 16).min(der.len()))?;
     let k = window.windows(2).position(|w| w == [0x80, 0x08])? + 2;
     der.get(at + k..at + k + 8)?.try_into().ok()
