@@ -192,6 +192,17 @@ impl<R: BufRead> RecordReader<R> {
         Error::new(kind, locator)
     }
 
+    /// The next record: a DER certificate read from `offset`.
+    fn der_record(&mut self, der: Vec<u8>, offset: usize) -> Option<Result<Record, Error>> {
+        let locator = self.loc(self.index, None, offset);
+        self.index += 1;
+        Some(Ok(Record {
+            locator,
+            der,
+            meta: None,
+        }))
+    }
+
     fn io_error(&mut self, e: std::io::Error) -> Option<Result<Record, Error>> {
         self.state = State::Done;
         let (line, pos) = (
@@ -270,13 +281,7 @@ impl<R: BufRead> RecordReader<R> {
                 let der = buf[..h.end - start].to_vec();
                 self.src.consume(der.len());
                 self.pos = h.end;
-                let locator = self.loc(self.index, None, start);
-                self.index += 1;
-                return Some(Ok(Record {
-                    locator,
-                    der,
-                    meta: None,
-                }));
+                return self.der_record(der, start);
             }
         }
         let mut bytes = Vec::with_capacity(512);
@@ -324,13 +329,7 @@ impl<R: BufRead> RecordReader<R> {
                         base: h.end,
                     };
                 }
-                let locator = self.loc(self.index, None, start);
-                self.index += 1;
-                Some(Ok(Record {
-                    locator,
-                    der: bytes,
-                    meta: None,
-                }))
+                self.der_record(bytes, start)
             }
             Err(e) => {
                 // The rest of the file from the bad record on: nothing after it can be framed.
@@ -363,13 +362,7 @@ impl<R: BufRead> RecordReader<R> {
                 let der = buf[start..h.end - file_base].to_vec();
                 *at = h.end - file_base;
                 self.pos = h.end;
-                let locator = self.loc(self.index, None, file_base + start);
-                self.index += 1;
-                Some(Ok(Record {
-                    locator,
-                    der,
-                    meta: None,
-                }))
+                self.der_record(der, file_base + start)
             }
             Err(e) => {
                 let raw = buf[start..].to_vec();
