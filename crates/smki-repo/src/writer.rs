@@ -115,6 +115,9 @@ struct EarlySync {
     file: fs::File,
     unsynced: u64,
     syncing: Option<std::thread::JoinHandle<io::Result<()>>>,
+    /// A background sync that failed: reported at commit (a write that succeeded must not
+    /// report another operation's error).
+    failed: Option<io::Error>,
 }
 
 impl EarlySync {
@@ -125,6 +128,7 @@ impl EarlySync {
             file,
             unsynced: 0,
             syncing: None,
+            failed: None,
         }
     }
 
@@ -141,6 +145,9 @@ impl EarlySync {
     /// Everything written is on disk.
     fn sync(mut self) -> io::Result<()> {
         self.wait()?;
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         self.file.sync_all()
     }
 }
@@ -150,14 +157,17 @@ impl Write for EarlySync {
         let n = self.file.write(buf)?;
         self.unsynced += n as u64;
         if self.unsynced >= Self::EVERY && self.syncing.as_ref().is_none_or(|h| h.is_finished()) {
-            self.wait()?;
+            if let Err(e) = self.wait() {
+                self.failed.get_or_insert(e);
+            }
             self.unsynced = 0;
             // Without a second handle or a thread, the sync is simply left to commit.
-            let file = self.file.try_clone()?;
-            self.syncing = std::thread::Builder::new()
-                .name("smki-sync".into())
-                .spawn(move || file.sync_data())
-                .ok();
+            if let Ok(file) = self.file.try_clone() {
+                self.syncing = std::thread::Builder::new()
+                    .name("smki-sync".into())
+                    .spawn(move || file.sync_data())
+                    .ok();
+            }
         }
         Ok(n)
     }
