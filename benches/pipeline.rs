@@ -30,8 +30,7 @@ fn records(path: &Path) -> Vec<Record> {
 }
 
 fn examiner<B: smki_verify::Backend>(ex: Examiner<B>, cas: &Path, dump: &Path) -> Examiner<B> {
-    smki_scan::prepare_issuers(&ex, smki_repo::open(cas));
-    smki_scan::prepare_issuers(&ex, smki_repo::open(dump));
+    smki_scan::prepare_issuers(&ex, smki_repo::open(cas).chain(smki_repo::open(dump)), 1);
     ex
 }
 

@@ -103,7 +103,7 @@ fn examiner_in_order<'a>(certs: impl Iterator<Item = &'a Cert>) -> (Examiner, us
             meta: None,
         })
     });
-    let found = smki_scan::prepare_issuers(&ex, records);
+    let found = smki_scan::prepare_issuers(&ex, records, 2);
     (ex, found.anchors)
 }
 

@@ -36,7 +36,7 @@ fn corpus() -> &'static Corpus {
     C.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
         let examiner = Examiner::plain(false);
-        smki_scan::prepare_issuers(&examiner, smki_repo::open(&root.join("cas")));
+        smki_scan::prepare_issuers(&examiner, smki_repo::open(&root.join("cas")), 1);
         let clean = smki_repo::open(&root.join("certificates.pem"))
             .map(|r| r.unwrap())
             .filter(|r| examiner.examine(r).verdict == Verdict::Clean)

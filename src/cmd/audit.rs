@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let threads = threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
-    smki_scan::prepare_issuers(&ex, inputs(&args.original));
+    smki_scan::prepare_issuers(&ex, inputs(&args.original), threads);
     let report = audit(
         &ex,
         inputs(&args.original),

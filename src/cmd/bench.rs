@@ -160,13 +160,25 @@ fn openssl_verify_rate(seconds: u32, multi: usize) -> Result<f64, String> {
         .ok_or_else(|| format!("cannot read the verify rate in {line:?}"))
 }
 
-/// Registers the CA certificates (of --issuers and of the first `limit` records of the
-/// corpus): the first pass every command makes, timed with the stage it precedes.
-fn prepare<B: Backend>(ex: &Examiner<B>, issuers: Option<&Path>, corpus: &Path, limit: usize) {
-    if let Some(i) = issuers {
-        prepare_issuers(ex, inputs(i));
+/// The benchmark's dump and the CA certificates it is verified against.
+#[derive(Clone, Copy)]
+struct Corpus<'a> {
+    dump: &'a Path,
+    issuers: Option<&'a Path>,
+}
+
+impl Corpus<'_> {
+    /// Registers the CA certificates (of the issuers and of the first `limit` records of the
+    /// dump) and builds the tables of the issuers in use: the first pass every command
+    /// makes, timed with the stage it precedes.
+    fn prepare<B: Backend>(self, ex: &Examiner<B>, limit: usize, threads: usize) {
+        let records = self
+            .issuers
+            .into_iter()
+            .flat_map(inputs)
+            .chain(inputs(self.dump).take(limit));
+        prepare_issuers(ex, records, threads);
     }
-    prepare_issuers(ex, inputs(corpus).take(limit));
 }
 
 /// A timed scan as `smki scan --findings FILE` runs it: the first pass over the dump (its CA
@@ -174,8 +186,7 @@ fn prepare<B: Backend>(ex: &Examiner<B>, issuers: Option<&Path>, corpus: &Path, 
 /// (committed: synced and renamed, as remediation's output is).
 fn time_scan<B: Backend>(
     ex: &Examiner<B>,
-    issuers: Option<&Path>,
-    corpus: &Path,
+    corpus: Corpus,
     threads: usize,
     limit: usize,
     findings: &Path,
@@ -185,11 +196,11 @@ fn time_scan<B: Backend>(
     // of cached pages inside the rename, which is no work of the scan's.
     let _ = std::fs::remove_file(findings);
     let clock = Clock::start();
-    prepare(ex, issuers, corpus, limit);
+    corpus.prepare(ex, limit, threads);
     let mut out = AtomicFile::create(findings).map_err(|e| e.to_string())?;
     let summary = smki_scan::scan(
         ex,
-        inputs(corpus).take(limit),
+        inputs(corpus.dump).take(limit),
         threads,
         |f| {
             let mut line = serde_json::to_vec(f).expect("a finding serialises");
@@ -251,7 +262,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             (out.join("certificates.der"), Some(out.join("cas")))
         }
     };
-    let issuers = issuers.as_deref();
+    let bench = Corpus {
+        dump: &corpus,
+        issuers: issuers.as_deref(),
+    };
     let findings = tmp.join("findings.jsonl");
     let rem = tmp.join("remediated.der");
     let man = tmp.join("manifest.jsonl");
@@ -272,8 +286,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         for threads in (1..=max_threads).chain((1..=max_threads).rev()) {
             let (n, run) = time_scan(
                 &Examiner::fast(false),
-                issuers,
-                &corpus,
+                bench,
                 threads,
                 usize::MAX,
                 &findings,
@@ -292,11 +305,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             machine_scaling.push(multi / openssl);
         }
         // Remediate, then audit it afresh as `smki audit` does; fast backend, all threads.
-        let (n, run) = time_remediate(issuers, &corpus, max_threads, &rem, &man, openssl)?;
+        let (n, run) = time_remediate(bench, max_threads, &rem, &man, openssl)?;
         record("remediate", "fast", max_threads, n, run);
         let clock = Clock::start();
         let ex = Examiner::fast(false);
-        prepare(&ex, issuers, &corpus, usize::MAX);
+        bench.prepare(&ex, usize::MAX, max_threads);
         let text = std::fs::read_to_string(&man).map_err(|e| e.to_string())?;
         let report =
             smki_scan::audit::audit(&ex, inputs(&corpus), inputs(&rem), &text, max_threads);
@@ -317,15 +330,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     if args.plain_count > 0 {
         for threads in [1, max_threads] {
             let ex = Examiner::plain(false);
-            let (n, run) = time_scan(
-                &ex,
-                issuers,
-                &corpus,
-                threads,
-                args.plain_count,
-                &findings,
-                openssl,
-            )?;
+            let (n, run) = time_scan(&ex, bench, threads, args.plain_count, &findings, openssl)?;
             record("scan", "plain", threads, n, run);
         }
     }
@@ -422,8 +427,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 
 /// A timed remediation as `smki remediate` runs it (first pass included), to `rem` and `man`.
 fn time_remediate(
-    issuers: Option<&Path>,
-    corpus: &Path,
+    corpus: Corpus,
     threads: usize,
     rem: &Path,
     man: &Path,
@@ -432,11 +436,11 @@ fn time_remediate(
     let _ = (std::fs::remove_file(rem), std::fs::remove_file(man));
     let clock = Clock::start();
     let ex = Examiner::fast(false);
-    prepare(&ex, issuers, corpus, usize::MAX);
+    corpus.prepare(&ex, usize::MAX, threads);
     let mut out = Writer::create(OutputFormat::Der, rem).map_err(|e| e.to_string())?;
     let mut manifest = ManifestWriter::new(AtomicFile::create(man).map_err(|e| e.to_string())?);
     let sum =
-        smki_scan::remediate::remediate(&ex, inputs(corpus), threads, &mut out, &mut manifest)
+        smki_scan::remediate::remediate(&ex, inputs(corpus.dump), threads, &mut out, &mut manifest)
             .map_err(|e| e.to_string())?;
     out.finish().map_err(|e| e.to_string())?;
     manifest

@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         records.extend(smki_repo::open(path));
     }
-    smki_scan::prepare_issuers(&ex, records.iter().cloned());
+    smki_scan::prepare_issuers(&ex, records.iter().cloned(), 1);
     let findings: Vec<Finding> = records
         .iter()
         .map(|r| match r {

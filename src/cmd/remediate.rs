@@ -96,7 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let threads = threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
-    smki_scan::prepare_issuers(&ex, inputs(&args.input));
+    smki_scan::prepare_issuers(&ex, inputs(&args.input), threads);
     let mut out =
         Writer::create(format, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     if format.is_tree() && args.input.is_dir() {

@@ -75,6 +75,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .iter()
             .filter(|p| p.as_os_str() != "-")
             .flat_map(|p| inputs(p)),
+        threads,
     );
     let open = |p: &Option<PathBuf>| {
         p.as_ref()
@@ -135,7 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             ("records_per_second", rate.into()),
             (
                 "issuers_from_dump",
-                serde_json::to_value(from_dump).map_err(|e| e.to_string())?,
+                serde_json::to_value(&from_dump).map_err(|e| e.to_string())?,
             ),
             ("issuer_keys", ex.issuer_count().into()),
         ];

@@ -264,6 +264,28 @@ impl<B: Backend> Examiner<B> {
         Some((aki, true))
     }
 
+    /// Builds now, on up to `threads` threads, the backend's state for G and for every known
+    /// issuer one of these key identifiers (authorityKeyIdentifiers) names, rather than on
+    /// the first verification under each. Returns how many issuers that was.
+    pub fn warm_up<'a>(
+        &self,
+        key_ids: impl IntoIterator<Item = &'a [u8]>,
+        threads: usize,
+    ) -> usize {
+        let registry = self.registry.read().expect("registry lock");
+        let mut ids: Vec<_> = key_ids
+            .into_iter()
+            .filter_map(|k| match registry.lookup(Some(k), None) {
+                Lookup::KeyId(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        registry.warm_up(&ids, threads);
+        ids.len()
+    }
+
     /// How many issuer keys are known (anchors and recovered).
     pub fn issuer_count(&self) -> usize {
         self.registry.read().expect("registry lock").len()
@@ -373,8 +395,7 @@ impl<B: Backend> Examiner<B> {
                         s,
                     } => {
                         let registry = self.registry.read().expect("registry lock");
-                        let prepared = registry.backend().prepare(key);
-                        Some(registry.backend().verify(&prepared, digest, r, s))
+                        Some(registry.backend().verify_once(key, digest, r, s))
                     }
                     Step::Done(..) => None,
                 };

@@ -31,6 +31,21 @@ pub trait Backend: Send + Sync {
             *o = self.verify(it.key, &it.digest, &it.r, &it.s);
         }
     }
+
+    /// Verifies one signature under a key used for it alone (a self-signed certificate's
+    /// own key). The default prepares the key and verifies; a backend whose preparation
+    /// only pays off over many signatures does without it.
+    fn verify_once(&self, key: &PublicKey, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
+        self.verify(&self.prepare(key), digest, r, s)
+    }
+
+    /// Does now what verification would otherwise do on first use for every key (the fast
+    /// backend's table for G). The default has nothing to do.
+    fn warm_up(&self) {}
+
+    /// Does now what verification would otherwise do on first use under `key` (the fast
+    /// backend's table for the key). The default has nothing to do.
+    fn warm_up_key(&self, _key: &Self::Key) {}
 }
 
 /// One signature for [`Backend::verify_batch`]: (r, s) over a SHA-256 `digest` under `key`

@@ -177,6 +177,28 @@ impl<B: Backend> Registry<B> {
         Lookup::NotFound
     }
 
+    /// Does now, on up to `threads` threads, what the backend would otherwise do on the first
+    /// verification under each of these issuers, and for all keys (the fast backend builds
+    /// its tables, 2-6 ms each): on first use, a thread needing a table that another thread
+    /// is building waits for it.
+    pub fn warm_up(&self, ids: &[IssuerId], threads: usize) {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Job 0 is the shared state (the largest table), then one job per issuer.
+        let work = || loop {
+            match next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                0 => self.backend.warm_up(),
+                j if j <= ids.len() => self.backend.warm_up_key(&self.get(ids[j - 1]).prepared),
+                _ => return,
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads.clamp(1, ids.len() + 1) {
+                scope.spawn(work);
+            }
+            work();
+        });
+    }
+
     /// Verifies (r, s) over `digest` under issuer `id` with the registry's backend.
     pub fn verify(&self, id: IssuerId, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
         self.backend

@@ -64,6 +64,12 @@ fn be(s: &Scalar) -> [u8; 32] {
 fn both(i: &Issuer, z: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
     let plain = PlainBackend.verify(&i.plain, z, r, s);
     let fast = FastBackend.verify(&i.fast, z, r, s);
+    // A key used once (a self-signed certificate's), without a table of its own.
+    assert_eq!(
+        FastBackend.verify_once(&i.key, z, r, s),
+        plain,
+        "verify_once"
+    );
     assert_eq!(
         plain,
         fast,
@@ -501,4 +507,37 @@ fn registry_with_fast_backend() {
             sc.spawn(|| assert!(reg.verify(id, &z, &r, &s)));
         }
     });
+}
+
+/// `Registry::warm_up` builds the tables of the issuers it is given (on several threads),
+/// and only theirs; verification under them is unchanged.
+#[test]
+fn warm_up_builds_the_tables_asked_for() {
+    let mut reg = smki_verify::Registry::new(FastBackend);
+    let ids: Vec<_> = (0..5)
+        .map(|k| {
+            let key = issuer_for(scalar("warm", k)).key;
+            reg.add(
+                key,
+                None,
+                None,
+                smki_verify::KeySource::Anchor { from: "t".into() },
+            )
+        })
+        .collect();
+    assert!(ids.iter().all(|&id| !reg.get(id).prepared.has_table()));
+    reg.warm_up(&ids[1..4], 3);
+    let built: Vec<bool> = ids
+        .iter()
+        .map(|&id| reg.get(id).prepared.has_table())
+        .collect();
+    assert_eq!(built, [false, true, true, true, false]);
+    reg.warm_up(&[], 2);
+    for (k, &id) in ids.iter().enumerate() {
+        let d = scalar("warm", k as u64);
+        let z = bytes("warm-z", k as u64);
+        let (r, s) = sign_prehash_with_table(&d, &z, &scalar("warm-k", k as u64)).unwrap();
+        assert!(reg.verify(id, &z, &r, &s));
+        assert!(!reg.verify(id, &bytes("warm-other", 0), &r, &s));
+    }
 }

@@ -47,8 +47,8 @@ pub(crate) const OID_AKI: &str = "2.5.29.35";
 pub(crate) const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 
 /// OBJECT IDENTIFIER contents (DER) of the OIDs this module compares: OIDs are compared by
-/// their octets, and turned into text only to be kept.
-mod der_oid {
+/// their octets, and turned into text only to be kept. Public as `smki_x509::der_oid`.
+pub mod der_oid {
     /// id-ce-subjectKeyIdentifier, 2.5.29.14
     pub const SKI: &[u8] = &[0x55, 0x1d, 0x0e];
     /// id-ce-keyUsage, 2.5.29.15

@@ -17,6 +17,6 @@ mod view;
 
 pub use ber::{ber_issues, path_name, CertBer};
 pub use error::{Error, ErrorKind, FieldProblem};
-pub use fields::{ExtensionInfo, Fields, KeyAlgorithm, Name, Usage};
+pub use fields::{der_oid, ExtensionInfo, Fields, KeyAlgorithm, Name, Usage};
 pub use profile::{lints, role_name, Lint, Profile};
 pub use view::{CertView, ECDSA_WITH_SHA256};
