@@ -40,7 +40,8 @@ use std::sync::OnceLock;
 /// gathered before the additions start, so their cache misses overlap.
 pub const G_WINDOW: u32 = 10;
 /// Window of each issuer's table for Q (signed digits): 29 windows of 256 points, 464 KB
-/// and ~5 ms to build per issuer (w = 10 gains ~3% more for 832 KB and ~10 ms).
+/// and 2.4 ms to build per issuer (benches/tune.rs; w = 10 gains ~3% more for 832 KB and
+/// about twice the build).
 pub const Q_WINDOW: u32 = 9;
 /// Signatures whose 1/s share one scalar inversion in [`Backend::verify_batch`].
 const BATCH: usize = 64;
@@ -388,7 +389,7 @@ impl FastKey {
 }
 
 /// The fast ECDSA P-256 verifier: fixed-base tables for G (shared, built on first use) and
-/// for each issuer key (in [`FastKey`], 464 KB and ~5 ms per issuer), incomplete
+/// for each issuer key (in [`FastKey`], 464 KB and 2.4 ms per issuer), incomplete
 /// variable-time formulas, no final field inversion; [`Backend::verify_batch`] shares the
 /// 1/s inversion and, for batches of [`AFFINE_MIN`] or more, the additions' field
 /// inversions. Prefer `verify_batch` with batches of ~64 signatures.
@@ -502,8 +503,8 @@ impl Backend for FastBackend {
         Self::check(key, &(digest_scalar(digest) * w), &(rs * w), r)
     }
 
-    /// Through the reference backend: building this key's table (2-6 ms) for one
-    /// signature would cost some 20 reference verifications.
+    /// Through the reference backend: building this key's table (2.4 ms) for one
+    /// signature would cost some 10 reference verifications.
     fn verify_once(&self, key: &PublicKey, digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32]) -> bool {
         PlainBackend.verify_once(key, digest, r, s)
     }

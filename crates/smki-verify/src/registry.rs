@@ -179,9 +179,13 @@ impl<B: Backend> Registry<B> {
 
     /// Does now, on up to `threads` threads, what the backend would otherwise do on the first
     /// verification under each of these issuers, and for all keys (the fast backend builds
-    /// its tables, 2-6 ms each): on first use, a thread needing a table that another thread
-    /// is building waits for it.
+    /// its tables, 2-5 ms each): on first use, a thread needing a table that another thread
+    /// is building waits for it. Nothing at all for no issuers (the shared state waits for
+    /// a first verification then).
     pub fn warm_up(&self, ids: &[IssuerId], threads: usize) {
+        if ids.is_empty() {
+            return;
+        }
         let next = std::sync::atomic::AtomicUsize::new(0);
         // Job 0 is the shared state (the largest table), then one job per issuer.
         let work = || loop {
