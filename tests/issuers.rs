@@ -1,8 +1,9 @@
 //! The first pass (`smki_scan::prepare_issuers`) on the project's sample corpus: the issuers
 //! in use, whose tables it builds before the main pass, are exactly the known issuers the
 //! records name by authorityKeyIdentifier (an issuer left unknown is not one) (counted here from the AKIs and SKIs read by hand,
-//! not with the crates under test); the verdicts after it are the reference backend's; and a
-//! dump of self-signed certificates verifies each under its own key.
+//! not with the crates under test); the verdicts after it are the reference backend's; a
+//! dump of self-signed certificates verifies each under its own key; and a verification a
+//! batch asks for twice is shared only when issuer, digest, r and s are all the same.
 mod support;
 
 use smki_repo::Record;
@@ -102,4 +103,47 @@ fn self_signed_certificates_verify_under_their_own_key() {
             );
         }
     }
+}
+
+#[test]
+fn a_batch_shares_only_the_same_verification() {
+    shares_only_the_same_verification(Examiner::fast(false));
+    shares_only_the_same_verification(Examiner::plain(false));
+}
+
+fn shares_only_the_same_verification<B: smki_verify::Backend>(ex: Examiner<B>) {
+    let cas = read(sample().join("cas"));
+    let certs = read(sample().join("certificates.pem"));
+    for c in &cas {
+        ex.add_issuer(&c.der, c.locator.to_string()).unwrap();
+    }
+    let clean: Vec<&Record> = certs
+        .iter()
+        .filter(|c| ex.examine(c).verdict == Verdict::Clean)
+        .take(8)
+        .collect();
+    assert_eq!(clean.len(), 8);
+    // Each clean certificate, the same bytes again (as a re-encoding that changed
+    // nothing would be), and a copy whose s differs in its last bit: same tbsCertificate
+    // and r, so the same digest, but not the same signature.
+    let mut other_s: Vec<Vec<u8>> = clean.iter().map(|c| c.der.clone()).collect();
+    for d in &mut other_s {
+        *d.last_mut().unwrap() ^= 1;
+    }
+    let records: Vec<Result<Record, smki_repo::Error>> =
+        clean.iter().map(|&c| Ok(c.clone())).collect();
+    let ders = clean
+        .iter()
+        .map(|c| (c.der.as_slice(), c.locator.clone(), None))
+        .chain(
+            other_s
+                .iter()
+                .zip(&clean)
+                .map(|(d, c)| (d.as_slice(), c.locator.clone(), None)),
+        );
+    let (first, second) = ex.examine_both(&records, ders);
+    assert!(first.iter().all(|f| f.verdict == Verdict::Clean));
+    let verdicts: Vec<Verdict> = second.iter().map(|f| f.verdict).collect();
+    assert_eq!(verdicts[..8], [Verdict::Clean; 8]);
+    assert_eq!(verdicts[8..], [Verdict::NeedsReissue; 8]);
 }

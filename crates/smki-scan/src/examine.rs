@@ -7,6 +7,7 @@ use smki_verify::{
     sha256, Backend, BatchItem, FastBackend, KeySource, Lookup, PlainBackend, PublicKey, Registry,
 };
 use smki_x509::{ber_issues, lints, CertBer, CertView, Fields, KeyAlgorithm, Lint, Profile, Usage};
+use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// What an operator acts on (DESIGN.md, "Verdict per certificate").
@@ -354,32 +355,46 @@ impl<B: Backend> Examiner<B> {
         (first, second)
     }
 
-    /// Verifies the drafts that wait for it, all in one batch, and concludes each.
+    /// Verifies the drafts that wait for it, all in one batch, and concludes each. A
+    /// verification the batch asks for twice (same issuer, digest, r and s: a certificate
+    /// and its re-encoding, whose tbsCertificate and (r, s) are the same) is computed once.
     fn finish_batch(&self, drafts: Vec<Draft>) -> Vec<Finding> {
+        // Per draft verified under a registry issuer: its item in the batch.
+        let mut slots = Vec::new();
         let verified: Vec<bool> = {
             let registry = self.registry.read().expect("registry lock");
-            let items: Vec<BatchItem<'_, B::Key>> = drafts
-                .iter()
-                .filter_map(|d| match &d.step {
-                    Step::Verify {
-                        issuer: IssuerRef::Registry { id, .. },
-                        digest,
-                        r,
-                        s,
-                    } => Some(BatchItem {
+            let mut items: Vec<BatchItem<'_, B::Key>> = Vec::with_capacity(drafts.len());
+            let mut first = HashMap::with_capacity(drafts.len());
+            for d in &drafts {
+                let Step::Verify {
+                    issuer: IssuerRef::Registry { id, .. },
+                    digest,
+                    r,
+                    s,
+                } = &d.step
+                else {
+                    continue;
+                };
+                let same = first
+                    .get(&(*id, digest))
+                    .copied()
+                    .filter(|&i: &usize| items[i].r == *r && items[i].s == *s);
+                slots.push(same.unwrap_or_else(|| {
+                    first.entry((*id, digest)).or_insert(items.len());
+                    items.push(BatchItem {
                         key: &registry.get(*id).prepared,
                         digest: *digest,
                         r: *r,
                         s: *s,
-                    }),
-                    _ => None,
-                })
-                .collect();
+                    });
+                    items.len() - 1
+                }));
+            }
             let mut out = vec![false; items.len()];
             registry.backend().verify_batch(&items, &mut out);
             out
         };
-        let mut verified = verified.into_iter();
+        let mut verified = slots.into_iter().map(|i| verified[i]);
         drafts
             .into_iter()
             .map(|d| {
