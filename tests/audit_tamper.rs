@@ -1,5 +1,7 @@
 //! Tampering is caught: starting from a correct remediation, each kind of tampering makes
 //! `smki audit` fail with the right reason.
+mod support;
+
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -87,19 +89,6 @@ fn audit(c: &Corpus, rem: &Path, manifest: &Path) -> (i32, Vec<String>) {
         .map(|f| f["code"].as_str().unwrap().to_string())
         .collect();
     (o.status.code().unwrap_or(-1), codes)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &t);
-        } else {
-            fs::copy(e.path(), &t).unwrap();
-        }
-    }
 }
 
 fn manifest_lines(c: &Corpus) -> Vec<String> {
@@ -207,7 +196,7 @@ fn every_kind_of_tampering_is_caught() {
     );
     let fresh = |name: &str| {
         let t = c.path(name);
-        copy_tree(&c.path("rem"), &t);
+        support::copy_tree(&c.path("rem"), &t);
         t
     };
 

@@ -154,6 +154,20 @@ pub fn smki(args: &[&str], paths: &[(&str, &Path)]) -> Output {
     run_timeout(&mut cmd, CHILD_LIMIT)
 }
 
+/// Copies the directory tree `from` to `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let e = e.expect("a directory entry");
+        let t = to.join(e.file_name());
+        if e.file_type().expect("a file type").is_dir() {
+            copy_tree(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap_or_else(|e| panic!("copy to {}: {e}", t.display()));
+        }
+    }
+}
+
 /// The JSON values of a JSONL file, one per non-empty line.
 pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)

@@ -1,0 +1,743 @@
+//! The wire formats, pinned: snapshots (insta) of what the real `smki` binary writes.
+//!
+//! * `inspect --format json`,
+//! * `scan --findings` (JSONL), `--csv`, `--json` (the summary),
+//! * `remediate`'s manifest and its `--json` summary,
+//! * `audit --json`: a passing audit, and a failing one on a tampered remediation whose
+//!   failures carry every audit failure code,
+//!
+//! on `fixtures/sample` and on a seeded simulated corpus made here with every injection
+//! (`smki simulate --inject`) plus two certificates altered by hand (the algorithm
+//! mismatches the simulator does not make). A coverage check makes sure the snapshots hold
+//! every defect code, verdict, signature status, manifest entry kind and audit failure code.
+//!
+//! Every output is snapshotted byte for byte, except the fields that depend on the clock
+//! (`elapsed_seconds`, `records_per_second`), which are masked, and the temporary
+//! directory's path (the commands run inside it with relative paths, so none is expected).
+//! Each snapshot ends with a line giving the output's length in bytes, since insta ignores
+//! trailing whitespace and line-ending differences.
+//!
+//! A refactor must leave every snapshot unchanged: never accept an update to make this pass.
+//! Only when an output is meant to change (a new field, a new code) are the snapshots
+//! regenerated, in the same commit: `INSTA_UPDATE=always cargo test --test snapshots`, then
+//! review the diff of `tests/snapshots/`.
+mod support;
+
+use p256::elliptic_curve::PrimeField;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::{
+    assemble_certificate, bit_string, der_int, der_sig, header, int_content, run_timeout,
+    split_certificate, tlv, CHILD_LIMIT,
+};
+
+/// Worker threads for every run (scan's outputs are checked to be the same on 1 and 3).
+const THREADS: &str = "2";
+
+/// The simulated corpus: certificates, seed, and the rate of each injection.
+const SIM_COUNT: &str = "240";
+const SIM_SEED: &str = "13";
+const SIM_DEFECT_RATE: &str = "0.05";
+const SIM_INJECT_RATE: f64 = 0.03;
+
+/// Keys of the JSON summaries whose values depend on the clock.
+const TIMING_KEYS: &[&str] = &["elapsed_seconds", "records_per_second"];
+
+/// Every audit failure code (crates/smki-scan/src/audit.rs), each produced by the tampering
+/// in [`tamper`].
+const AUDIT_CODES: &[&str] = &[
+    "TBS_CHANGED",
+    "SIG_ALG_CHANGED",
+    "RS_CHANGED",
+    "NOT_CANONICAL",
+    "NOT_VALID",
+    "UNAFFECTED_CHANGED",
+    "NOT_REMEDIATED",
+    "NOT_IN_MANIFEST",
+    "MANIFEST_MISMATCH",
+    "MANIFEST_EXTRA",
+    "LEFT_ALONE_UNLISTED",
+    "DROPPED",
+    "ADDED",
+    "DUPLICATED",
+    "MANIFEST_CHAIN",
+    "UNREADABLE",
+];
+
+/// The finding codes the examiner adds beside the DefectCodes (crates/smki-scan/src/examine.rs).
+const EXAMINER_CODES: &[&str] = &["CERT_SIG_ALG_MISMATCH", "CERT_UNSUPPORTED_ALG"];
+
+/// ecdsa-with-SHA256's OBJECT IDENTIFIER element.
+const ECDSA_WITH_SHA256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `smki ARGS` in `dir`; asserts its exit code.
+fn smki_in(dir: &Path, args: &[&str], exit: i32) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smki"));
+    cmd.current_dir(dir).args(args);
+    let out = run_timeout(&mut cmd, CHILD_LIMIT);
+    assert_eq!(
+        out.status.code(),
+        Some(exit),
+        "smki {args:?} in {}: {}\n{}",
+        dir.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Everything the snapshots were compared with, and the codes seen in them.
+struct Pins {
+    tmp: PathBuf,
+    failed: Vec<String>,
+    sizes: Vec<(String, usize)>,
+    defect_codes: BTreeSet<String>,
+    lint_codes: BTreeSet<String>,
+    verdicts: BTreeSet<String>,
+    signature_statuses: BTreeSet<String>,
+    key_sources: BTreeSet<String>,
+    manifest_kinds: BTreeSet<String>,
+    left_alone_verdicts: BTreeSet<String>,
+    audit_codes: BTreeSet<String>,
+}
+
+impl Pins {
+    fn new(tmp: &Path) -> Pins {
+        Pins {
+            tmp: tmp.to_path_buf(),
+            failed: Vec::new(),
+            sizes: Vec::new(),
+            defect_codes: BTreeSet::new(),
+            lint_codes: BTreeSet::new(),
+            verdicts: BTreeSet::new(),
+            signature_statuses: BTreeSet::new(),
+            key_sources: BTreeSet::new(),
+            manifest_kinds: BTreeSet::new(),
+            left_alone_verdicts: BTreeSet::new(),
+            audit_codes: BTreeSet::new(),
+        }
+    }
+
+    /// Masks the temporary directory and the timing fields, then compares `text` with the
+    /// snapshot `name` (a mismatch is recorded; every snapshot is compared before failing).
+    fn pin(&mut self, name: &str, text: &str) {
+        let mut masked = text.to_string();
+        let canonical = fs::canonicalize(&self.tmp).unwrap_or_else(|_| self.tmp.clone());
+        for p in [&canonical, &self.tmp] {
+            masked = masked.replace(&p.display().to_string(), "[TMP]");
+        }
+        masked = mask_timing(&masked);
+        let body = format!("{masked}[{} bytes]\n", masked.len());
+        self.sizes.push((name.to_string(), body.len()));
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        let ok = settings
+            .bind(|| std::panic::catch_unwind(|| insta::assert_snapshot!(name, body)).is_ok());
+        if !ok {
+            self.failed.push(name.to_string());
+        }
+    }
+
+    fn pin_file(&mut self, name: &str, path: &Path) {
+        self.pin(name, &read(path));
+    }
+
+    /// The codes of one finding (a JSON object, as `--findings` and `inspect` write it).
+    fn finding(&mut self, f: &Value) {
+        let s = |v: &Value| v.as_str().expect("a string").to_string();
+        self.verdicts.insert(s(&f["verdict"]));
+        for d in f["defects"].as_array().expect("defects") {
+            self.defect_codes.insert(s(&d["code"]));
+        }
+        for l in f["lints"].as_array().expect("lints") {
+            self.lint_codes.insert(s(&l["code"]));
+        }
+        let sig = &f["signature"];
+        self.signature_statuses.insert(s(&sig["status"]));
+        if let Some(kind) = sig["key_source"]["kind"].as_str() {
+            self.key_sources.insert(kind.to_string());
+        }
+    }
+
+    fn findings_jsonl(&mut self, path: &Path) {
+        for v in support::jsonl(path) {
+            self.finding(&v);
+        }
+    }
+
+    fn manifest(&mut self, path: &Path) {
+        for v in support::jsonl(path) {
+            let kind = v["kind"].as_str().expect("kind").to_string();
+            if kind == "left_alone" {
+                self.left_alone_verdicts
+                    .insert(v["verdict"].as_str().expect("verdict").to_string());
+            }
+            self.manifest_kinds.insert(kind);
+        }
+    }
+
+    fn audit(&mut self, path: &Path) -> Value {
+        let v: Value = serde_json::from_str(&read(path)).expect("audit JSON");
+        for f in v["failures"].as_array().expect("failures") {
+            self.audit_codes
+                .insert(f["code"].as_str().expect("code").to_string());
+        }
+        v
+    }
+}
+
+/// The value of every line `"KEY": VALUE` (pretty JSON) whose KEY is a timing key, masked.
+fn mask_timing(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let key = TIMING_KEYS
+            .iter()
+            .find(|k| trimmed.starts_with(&format!("\"{k}\": ")));
+        match key {
+            Some(k) => {
+                let indent = &line[..line.len() - trimmed.len()];
+                let comma = if line.trim_end().ends_with(',') {
+                    ","
+                } else {
+                    ""
+                };
+                let end = if line.ends_with('\n') { "\n" } else { "" };
+                out.push_str(&format!("{indent}\"{k}\": \"[masked]\"{comma}{end}"));
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The position of the last (or first) occurrence of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8], last: bool) -> usize {
+    let mut windows = hay.windows(needle.len());
+    let hit = if last {
+        windows.rposition(|w| w == needle)
+    } else {
+        windows.position(|w| w == needle)
+    };
+    hit.expect("the bytes occur")
+}
+
+/// A certificate whose OBJECT IDENTIFIER ecdsa-with-SHA256 becomes ecdsa-with-SHA384, in the
+/// tbsCertificate (`outer` false) or in the outer signatureAlgorithm.
+fn sha384_alg(der: &[u8], outer: bool) -> Vec<u8> {
+    let mut der = der.to_vec();
+    let at = find(&der, ECDSA_WITH_SHA256, outer) + ECDSA_WITH_SHA256.len() - 1;
+    der[at] = 0x03;
+    der
+}
+
+/// Two certificates made by hand from a clean simulated one, with the findings the simulator
+/// does not make: tbsCertificate.signature is not signatureAlgorithm
+/// (CERT_SIG_ALG_MISMATCH), and a signature algorithm that is not ecdsa-with-SHA256
+/// (CERT_UNSUPPORTED_ALG).
+fn hand_made(tmp: &Path) {
+    let truth = support::jsonl(&tmp.join("sim/ground-truth.jsonl"));
+    let clean = truth
+        .iter()
+        .find(|t| {
+            t["expected_verdict"] == "clean" && t["file"].as_str().unwrap().starts_with("certs/")
+        })
+        .expect("a clean certificate");
+    let der = fs::read(tmp.join("sim").join(clean["file"].as_str().unwrap())).unwrap();
+    let dir = tmp.join("sim/certs/zz-hand-made");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("alg-mismatch.der"), sha384_alg(&der, false)).unwrap();
+    fs::write(dir.join("unsupported-alg.der"), sha384_alg(&der, true)).unwrap();
+}
+
+/// One record of the original simulated dump, in input order.
+struct Rec {
+    index: usize,
+    file: String,
+    verdict: String,
+}
+
+/// The remediated counterpart of an original file (`sim/certs/X` -> `tree/X`).
+fn counterpart(tree: &Path, file: &str) -> PathBuf {
+    tree.join(
+        file.strip_prefix("sim/certs/")
+            .expect("a file of sim/certs"),
+    )
+}
+
+/// Records to tamper with, each at least 4 records from any other (the audit's alignment
+/// looks one record ahead).
+struct Picker<'a> {
+    records: &'a [Rec],
+    taken: Vec<usize>,
+}
+
+impl<'a> Picker<'a> {
+    fn pick(&mut self, what: &str, want: impl Fn(&Rec) -> bool) -> &'a Rec {
+        let last = self.records.len() - 1;
+        let rec = self
+            .records
+            .iter()
+            .filter(|r| r.index >= 2 && r.index + 2 <= last)
+            .find(|r| want(r) && self.taken.iter().all(|&t| t.abs_diff(r.index) >= 4))
+            .unwrap_or_else(|| panic!("no record left to tamper for {what}"));
+        self.taken.push(rec.index);
+        rec
+    }
+}
+
+/// A copy of the remediation (`sim-remediated` -> `sim-tampered`, `sim-manifest.jsonl` ->
+/// `sim-manifest-tampered.jsonl`) tampered so that the audit reports every failure code. Each
+/// tampering touches a different record, at least 3 records from any other.
+fn tamper(sim: &Dump, records: &[Rec]) {
+    let tmp = sim.tmp;
+    let bad = sim.path("tampered");
+    support::copy_tree(&sim.path("remediated"), &bad);
+    let lines: Vec<String> = read(&sim.path("manifest.jsonl"))
+        .lines()
+        .map(String::from)
+        .collect();
+    let entries: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let entry = |index: usize| {
+        entries
+            .iter()
+            .position(|e| e["index"].as_u64() == Some(index as u64))
+    };
+    let changed = |r: &Rec| entry(r.index).is_some_and(|i| entries[i]["kind"] == "changed");
+    let mut picker = Picker {
+        records,
+        taken: Vec::new(),
+    };
+    let mut rewrite = |what: &str, want: &dyn Fn(&Rec) -> bool, f: &dyn Fn(&[u8]) -> Vec<u8>| {
+        let rec = picker.pick(what, want);
+        let path = counterpart(&bad, &rec.file);
+        let der = fs::read(&path).unwrap();
+        fs::write(&path, f(&der)).unwrap();
+    };
+    let clean = |r: &Rec| r.verdict == "clean";
+    let rs = |der: &[u8]| -> ([u8; 32], [u8; 32]) {
+        let sig = split_certificate(der).2;
+        // BIT STRING { 0 unused bits, SEQUENCE { INTEGER r, INTEGER s } }, canonical here.
+        let seq = &sig[header(&sig).0 + 1..];
+        let ints = support::elements(&seq[header(seq).0..]);
+        let int = |e: &[u8]| {
+            let v = &e[header(e).0..];
+            let mut out = [0u8; 32];
+            let v = &v[v.len().saturating_sub(32)..];
+            out[32 - v.len()..].copy_from_slice(v);
+            out
+        };
+        (int(ints[0]), int(ints[1]))
+    };
+
+    // TBS_CHANGED (and NOT_VALID, MANIFEST_MISMATCH): one byte of a remediated
+    // certificate's tbsCertificate flipped.
+    rewrite("TBS_CHANGED", &changed, &|der| {
+        let mut der = der.to_vec();
+        let tbs_content = header(&der).0 + header(&der[header(&der).0..]).0;
+        der[tbs_content + 20] ^= 0x01;
+        der
+    });
+    // SIG_ALG_CHANGED: signatureAlgorithm of a remediated certificate made ecdsa-with-SHA384.
+    rewrite("SIG_ALG_CHANGED", &changed, &|der| sha384_alg(der, true));
+    // RS_CHANGED: another valid signature, (r, n - s), put in.
+    rewrite("RS_CHANGED", &changed, &|der| {
+        let (r, s) = rs(der);
+        let s = p256::Scalar::from_repr(s.into()).unwrap();
+        let n_minus_s: [u8; 32] = (-s).to_repr().into();
+        let (tbs, alg, _) = split_certificate(der);
+        assemble_certificate(&tbs, &alg, &bit_string(0, &der_sig(&r, &n_minus_s)))
+    });
+    // NOT_CANONICAL: the same (r, s), r with a redundant leading zero octet.
+    rewrite("NOT_CANONICAL", &changed, &|der| {
+        let (r, s) = rs(der);
+        let r = tlv(0x02, &[&[0u8][..], &int_content(&r)].concat());
+        let sig = tlv(0x30, &[r, der_int(&s)].concat());
+        let (tbs, alg, _) = split_certificate(der);
+        assemble_certificate(&tbs, &alg, &bit_string(0, &sig))
+    });
+    // UNAFFECTED_CHANGED (and NOT_IN_MANIFEST, NOT_VALID): a clean certificate re-encoded
+    // (outer length in long form).
+    rewrite("UNAFFECTED_CHANGED", &clean, &|der| {
+        let body = &der[header(der).0..];
+        let len = body.len();
+        [
+            &[0x30, 0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8][..],
+            body,
+        ]
+        .concat()
+    });
+    // UNREADABLE: a certificate replaced by bytes that are not one.
+    rewrite("UNREADABLE", &clean, &|_| b"not a certificate\n".to_vec());
+    // NOT_REMEDIATED (and MANIFEST_MISMATCH): a remediable certificate left as it was,
+    // though the manifest says changed.
+    let rec = picker.pick("NOT_REMEDIATED", changed);
+    fs::copy(tmp.join(&rec.file), counterpart(&bad, &rec.file)).unwrap();
+    // DROPPED: a certificate removed.
+    let rec = picker.pick("DROPPED", clean);
+    fs::remove_file(counterpart(&bad, &rec.file)).unwrap();
+    // ADDED: the root CA certificate put in after a certificate.
+    let rec = picker.pick("ADDED", clean);
+    let mut added = counterpart(&bad, &rec.file).into_os_string();
+    added.push(".added.der");
+    fs::copy(tmp.join("sim/cas/root.der"), added).unwrap();
+    // DUPLICATED: a certificate repeated right after itself.
+    let rec = picker.pick("DUPLICATED", clean);
+    let victim = counterpart(&bad, &rec.file);
+    let mut dup = victim.clone().into_os_string();
+    dup.push(".dup.der");
+    fs::copy(&victim, dup).unwrap();
+
+    // The manifest: LEFT_ALONE_UNLISTED (an entry of a needs_reissue record removed),
+    // MANIFEST_EXTRA (an entry for a record the dump does not have, before the end line),
+    // MANIFEST_CHAIN (both break the chain).
+    let rec = picker.pick("LEFT_ALONE_UNLISTED", |r: &Rec| {
+        r.verdict == "needs_reissue"
+    });
+    let removed = entry(rec.index).expect("a left_alone entry");
+    let mut extra = entries[removed].clone();
+    extra["index"] = Value::from(1_000_000u64);
+    let mut out: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != removed)
+        .map(|(_, l)| l.clone())
+        .collect();
+    out.insert(out.len() - 1, serde_json::to_string(&extra).unwrap());
+    fs::write(sim.path("manifest-tampered.jsonl"), out.join("\n") + "\n").unwrap();
+}
+
+/// One dump put through the commands, in the temporary directory (relative paths): its
+/// outputs are the files `NAME-*`, its snapshots `NAME__*`.
+struct Dump<'a> {
+    tmp: &'a Path,
+    name: &'a str,
+    input: &'a str,
+    issuers: Option<&'a str>,
+}
+
+impl Dump<'_> {
+    /// `smki ARGS --issuers ISSUERS --threads THREADS --quiet` in the temporary directory.
+    fn smki(&self, args: &[&str], threads: &str, exit: i32) {
+        let mut all = args.to_vec();
+        if let Some(cas) = self.issuers {
+            all.extend(["--issuers", cas]);
+        }
+        all.extend(["--threads", threads, "--quiet"]);
+        smki_in(self.tmp, &all, exit);
+    }
+
+    /// The output file `NAME-WHAT` (relative to the temporary directory).
+    fn file(&self, what: &str) -> String {
+        format!("{}-{what}", self.name)
+    }
+
+    fn path(&self, what: &str) -> PathBuf {
+        self.tmp.join(self.file(what))
+    }
+
+    /// `scan --findings NAME-TAG.jsonl --csv NAME-TAG.csv --json NAME-TAG.json EXTRA`.
+    fn scan(&self, threads: &str, tag: &str, extra: &[&str]) {
+        let files = ["jsonl", "csv", "json"].map(|ext| self.file(&format!("{tag}.{ext}")));
+        let mut args = vec![
+            "scan",
+            self.input,
+            "--findings",
+            &files[0],
+            "--csv",
+            &files[1],
+            "--json",
+            &files[2],
+        ];
+        args.extend(extra);
+        // Every dump here has remediable certificates: exit 1 (--fail-on remediable).
+        self.smki(&args, threads, 1);
+    }
+
+    /// Scans, and pins the findings, the CSV and the summary.
+    fn pin_scan(&self, pins: &mut Pins, tag: &str, extra: &[&str]) {
+        self.scan(THREADS, tag, extra);
+        pins.findings_jsonl(&self.path(&format!("{tag}.jsonl")));
+        for (ext, what) in [
+            ("jsonl", "_findings.jsonl"),
+            ("csv", ".csv"),
+            ("json", "_summary.json"),
+        ] {
+            pins.pin_file(
+                &format!("{}__{tag}{what}", self.name),
+                &self.path(&format!("{tag}.{ext}")),
+            );
+        }
+    }
+
+    /// Remediates into `NAME-remediated` (plus `ext`), and pins the manifest and summary.
+    fn pin_remediate(&self, pins: &mut Pins, ext: &str) {
+        let (out, manifest, json) = (
+            self.file(&format!("remediated{ext}")),
+            self.file("manifest.jsonl"),
+            self.file("remediation.json"),
+        );
+        let args = [
+            "remediate",
+            self.input,
+            "--out",
+            &out,
+            "--manifest",
+            &manifest,
+            "--json",
+            &json,
+        ];
+        self.smki(&args, THREADS, 0);
+        pins.manifest(&self.path("manifest.jsonl"));
+        pins.pin_file(
+            &format!("{}__remediate_manifest.jsonl", self.name),
+            &self.path("manifest.jsonl"),
+        );
+        pins.pin_file(
+            &format!("{}__remediate_summary.json", self.name),
+            &self.path("remediation.json"),
+        );
+    }
+
+    /// Audits `remediated` with `manifest` (files of this dump) into `NAME-TAG.json`, pins the
+    /// report, and checks whether it passed.
+    fn pin_audit(
+        &self,
+        pins: &mut Pins,
+        remediated: &str,
+        manifest: &str,
+        tag: &str,
+        passed: bool,
+    ) {
+        let (remediated, manifest, json) = (
+            self.file(remediated),
+            self.file(manifest),
+            self.file(&format!("{tag}.json")),
+        );
+        let args = [
+            "audit",
+            "--original",
+            self.input,
+            "--remediated",
+            &remediated,
+            "--manifest",
+            &manifest,
+            "--json",
+            &json,
+        ];
+        self.smki(&args, THREADS, if passed { 0 } else { 1 });
+        let report = pins.audit(&self.path(&format!("{tag}.json")));
+        assert_eq!(report["passed"], passed, "{} {tag}", self.name);
+        pins.pin_file(
+            &format!("{}__{tag}.json", self.name),
+            &self.path(&format!("{tag}.json")),
+        );
+    }
+}
+
+#[test]
+fn wire_formats_are_pinned() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let tmp = dir.path();
+    let mut pins = Pins::new(tmp);
+
+    // ---- fixtures/sample (a copy: every command runs in the temporary directory) -------
+    support::copy_tree(
+        &repo_root().join("fixtures/sample"),
+        &tmp.join("fixtures/sample"),
+    );
+    let sample = Dump {
+        tmp,
+        name: "sample",
+        input: "fixtures/sample/certificates.pem",
+        issuers: Some("fixtures/sample/cas"),
+    };
+    let args = [
+        "inspect",
+        "--format",
+        "json",
+        sample.input,
+        "--issuers",
+        "fixtures/sample/cas",
+    ];
+    let out = smki_in(tmp, &args, 0);
+    let inspect = String::from_utf8(out.stdout).expect("UTF-8");
+    for f in serde_json::from_str::<Vec<Value>>(&inspect).expect("a JSON array") {
+        pins.finding(&f);
+    }
+    pins.pin("sample__inspect.json", &inspect);
+    sample.pin_scan(&mut pins, "scan", &[]);
+    // Without the CA certificates: every issuer key recovered from the signatures.
+    let recovered = Dump {
+        issuers: None,
+        ..sample
+    };
+    recovered.pin_scan(&mut pins, "scan_recovered", &["--recover-issuer-keys"]);
+    sample.pin_remediate(&mut pins, ".pem");
+    sample.pin_audit(
+        &mut pins,
+        "remediated.pem",
+        "manifest.jsonl",
+        "audit_passed",
+        true,
+    );
+
+    // ---- a simulated corpus with every injection ------------------------------------
+    let mut args: Vec<String> = [
+        "simulate",
+        "--quiet",
+        "--count",
+        SIM_COUNT,
+        "--seed",
+        SIM_SEED,
+        "--defect-rate",
+        SIM_DEFECT_RATE,
+        "--threads",
+        THREADS,
+        "--out",
+        "sim",
+    ]
+    .map(String::from)
+    .to_vec();
+    for inj in smki_sim::Injection::all() {
+        args.push("--inject".into());
+        args.push(format!("{}={SIM_INJECT_RATE}", inj.name()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    smki_in(tmp, &args, 0);
+    let truth = support::jsonl(&tmp.join("sim/ground-truth.jsonl"));
+    for inj in smki_sim::Injection::all() {
+        assert!(
+            truth.iter().any(|t| t["injected"] == inj.name()),
+            "the simulated corpus has no {} certificate: change SIM_SEED or SIM_COUNT",
+            inj.name()
+        );
+    }
+    hand_made(tmp);
+    let sim = Dump {
+        tmp,
+        name: "sim",
+        input: "sim/certs",
+        issuers: Some("sim/cas"),
+    };
+    sim.pin_scan(&mut pins, "scan", &[]);
+    // The same bytes on one thread and on three (the summary's `threads` aside).
+    for threads in ["1", "3"] {
+        sim.scan(threads, "threads", &[]);
+        for ext in ["jsonl", "csv"] {
+            assert!(
+                fs::read(sim.path(&format!("threads.{ext}"))).unwrap()
+                    == fs::read(sim.path(&format!("scan.{ext}"))).unwrap(),
+                "scan --threads {threads} writes other {ext} than --threads {THREADS}"
+            );
+        }
+    }
+    sim.pin_remediate(&mut pins, "");
+    sim.pin_audit(
+        &mut pins,
+        "remediated",
+        "manifest.jsonl",
+        "audit_passed",
+        true,
+    );
+    let records: Vec<Rec> = support::jsonl(&sim.path("scan.jsonl"))
+        .iter()
+        .enumerate()
+        .map(|(index, f)| Rec {
+            index,
+            file: f["locator"]["file"].as_str().unwrap().to_string(),
+            verdict: f["verdict"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    tamper(&sim, &records);
+    sim.pin_audit(
+        &mut pins,
+        "tampered",
+        "manifest-tampered.jsonl",
+        "audit_failed",
+        false,
+    );
+
+    // ---- every code is in the snapshots ------------------------------------------------
+    let missing = |what: &str, want: &mut dyn Iterator<Item = String>, seen: &BTreeSet<String>| {
+        let missing: Vec<String> = want.filter(|c| !seen.contains(c)).collect();
+        assert!(
+            missing.is_empty(),
+            "{what} missing from the snapshotted outputs: {missing:?} (seen: {seen:?})"
+        );
+    };
+    missing(
+        "defect codes",
+        &mut smki_der::DefectCode::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .chain(EXAMINER_CODES.iter().map(|c| c.to_string())),
+        &pins.defect_codes,
+    );
+    missing(
+        "verdicts",
+        &mut smki_scan::Verdict::ALL
+            .iter()
+            .map(|v| v.as_str().to_string()),
+        &pins.verdicts,
+    );
+    missing(
+        "signature statuses",
+        &mut ["valid", "invalid", "issuer_unknown", "not_checked"]
+            .iter()
+            .map(|c| c.to_string()),
+        &pins.signature_statuses,
+    );
+    missing(
+        "key sources",
+        &mut ["anchor", "recovered"].iter().map(|c| c.to_string()),
+        &pins.key_sources,
+    );
+    missing(
+        "manifest entry kinds",
+        &mut ["changed", "left_alone", "end"]
+            .iter()
+            .map(|c| c.to_string()),
+        &pins.manifest_kinds,
+    );
+    missing(
+        "verdicts of records left alone",
+        &mut ["needs_reissue", "unverifiable", "unreadable"]
+            .iter()
+            .map(|c| c.to_string()),
+        &pins.left_alone_verdicts,
+    );
+    missing(
+        "audit failure codes",
+        &mut AUDIT_CODES.iter().map(|c| c.to_string()),
+        &pins.audit_codes,
+    );
+    assert!(
+        !pins.lint_codes.is_empty(),
+        "no lint code in the snapshotted outputs"
+    );
+    println!("lint codes pinned: {:?}", pins.lint_codes);
+    for (name, size) in &pins.sizes {
+        println!("{name}: {size} bytes");
+    }
+    assert!(
+        pins.failed.is_empty(),
+        "outputs differ from their snapshots (tests/snapshots/): {:?}",
+        pins.failed
+    );
+}
