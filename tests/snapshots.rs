@@ -8,8 +8,13 @@
 //!
 //! on `fixtures/sample` and on a seeded simulated corpus made here with every injection
 //! (`smki simulate --inject`) plus two certificates altered by hand (the algorithm
-//! mismatches the simulator does not make). A coverage check makes sure the snapshots hold
-//! every defect code, verdict, signature status, manifest entry kind and audit failure code.
+//! mismatches the simulator does not make); `inspect` and `scan` on certificates made here
+//! that break the SMKI profile rules one at a time (tests/support/lint_corpus.rs: fixed keys,
+//! RFC 6979 signatures); `scan`, `remediate` and `audit` on a simulated extract (a full CSV
+//! and daily deltas with new rows and status updates: the findings' `meta`, the summary's
+//! `by_status` and `by_lifecycle`). A coverage check makes sure the snapshots hold every
+//! defect code, lint code, verdict, signature status, manifest entry kind and audit failure
+//! code.
 //!
 //! Every output is snapshotted byte for byte, except the fields that depend on the clock
 //! (`elapsed_seconds`, `records_per_second`), which are masked, and the temporary
@@ -21,6 +26,8 @@
 //! Only when an output is meant to change (a new field, a new code) are the snapshots
 //! regenerated, in the same commit: `INSTA_UPDATE=always cargo test --test snapshots`, then
 //! review the diff of `tests/snapshots/`.
+#[path = "support/lint_corpus.rs"]
+mod lint_corpus;
 mod support;
 
 use p256::elliptic_curve::PrimeField;
@@ -42,6 +49,18 @@ const SIM_COUNT: &str = "240";
 const SIM_SEED: &str = "13";
 const SIM_DEFECT_RATE: &str = "0.05";
 const SIM_INJECT_RATE: f64 = 0.03;
+
+/// The extract: certificates, seed, delta files, and the injections (about one each).
+const EXTRACT_COUNT: &str = "80";
+const EXTRACT_SEED: &str = "1";
+const EXTRACT_DELTA_DAYS: &str = "60";
+const EXTRACT_INJECT: &[&str] = &[
+    "UNREADABLE=0.0125",
+    "SIG_INT_NEGATIVE=0.0125",
+    "ISSUER_ABSENT=0.0125",
+    "BAD_SIGNATURE=0.0125",
+    "CERT_BER=0.0125",
+];
 
 /// Keys of the JSON summaries whose values depend on the clock.
 const TIMING_KEYS: &[&str] = &["elapsed_seconds", "records_per_second"];
@@ -219,6 +238,112 @@ fn mask_timing(text: &str) -> String {
             }
             None => out.push_str(line),
         }
+    }
+    out
+}
+
+/// Every lint code: the string literals `"PROFILE_..."` of the crates' sources (the lints
+/// live in crates/smki-x509/src/profile.rs).
+fn profile_lint_codes() -> BTreeSet<String> {
+    fn walk(dir: &Path, out: &mut BTreeSet<String>) {
+        for e in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = e.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let text = read(&path);
+                for (at, _) in text.match_indices("\"PROFILE_") {
+                    let code: String = text[at + 1..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    if text[at + 1 + code.len()..].starts_with('"') {
+                        out.insert(code);
+                    }
+                }
+            }
+        }
+    }
+    let mut codes = BTreeSet::new();
+    for e in fs::read_dir(repo_root().join("crates")).expect("crates/") {
+        let src = e.expect("a directory entry").path().join("src");
+        if src.is_dir() {
+            walk(&src, &mut codes);
+        }
+    }
+    assert!(
+        codes.contains("PROFILE_SIG_ALG") && codes.len() > 10,
+        "the lint codes are no longer string literals \"PROFILE_...\" in crates/*/src \
+         (found {codes:?}): take them from where they are now"
+    );
+    codes
+}
+
+/// The extract is what its snapshots are meant to show: the repository's metadata on every
+/// readable row, every status and lifecycle, and a status update in a delta (a row that
+/// replaces a row of the full extract).
+fn check_extract(extract: &Dump) {
+    let findings = support::jsonl(&extract.path("scan.jsonl"));
+    let full = fs::read_dir(extract.tmp.join(extract.input))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("full-")
+        })
+        .expect("a full extract");
+    let full = read(&full);
+    let mut updated = 0;
+    for f in &findings {
+        let file = f["locator"]["file"].as_str().unwrap();
+        assert!(
+            f["meta"].is_object() || f["verdict"] == "unreadable",
+            "no metadata: {f}"
+        );
+        if file.contains("/delta-") && f["serial"].as_str().is_some_and(|s| full.contains(s)) {
+            updated += 1;
+        }
+    }
+    assert!(updated > 0, "no status update in the deltas");
+    let summary: Value = serde_json::from_str(&read(&extract.path("scan.json"))).unwrap();
+    for (key, want) in [
+        ("by_status", &["I", "N", "P", "R"][..]),
+        (
+            "by_lifecycle",
+            &["installed", "in_storage", "in_manufacturing"][..],
+        ),
+    ] {
+        for w in want {
+            assert!(
+                summary[key][w].is_object(),
+                "{key} has no {w}: {}",
+                summary[key]
+            );
+        }
+    }
+}
+
+/// A CSV dump, pinned small: its length and SHA-256, then each row with its certificate
+/// column (the last: base64, no comma) replaced by the SHA-256 of the certificate (as the
+/// manifest gives it), or by `unreadable` when it is not base64.
+fn csv_digest(text: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    let mut out = format!("{} bytes, sha256 {}\n", text.len(), sha(text.as_bytes()));
+    let mut lines = text.lines();
+    out.push_str(lines.next().unwrap_or_default());
+    out.push('\n');
+    for line in lines {
+        let (head, cert) = line.rsplit_once(',').expect("a certificate column");
+        let cert = match base64::engine::general_purpose::STANDARD.decode(cert) {
+            Ok(der) => sha(&der),
+            Err(_) => "unreadable".to_string(),
+        };
+        out.push_str(&format!("{head},{cert}\n"));
     }
     out
 }
@@ -429,6 +554,9 @@ struct Dump<'a> {
     name: &'a str,
     input: &'a str,
     issuers: Option<&'a str>,
+    /// The exit code of `scan` (1 when the dump holds remediable certificates or worse:
+    /// --fail-on remediable).
+    scan_exit: i32,
 }
 
 impl Dump<'_> {
@@ -451,6 +579,20 @@ impl Dump<'_> {
         self.tmp.join(self.file(what))
     }
 
+    /// `inspect --format json INPUT --issuers ISSUERS` (on stdout), pinned.
+    fn pin_inspect(&self, pins: &mut Pins) {
+        let mut args = vec!["inspect", "--format", "json", self.input];
+        if let Some(cas) = self.issuers {
+            args.extend(["--issuers", cas]);
+        }
+        let out = smki_in(self.tmp, &args, 0);
+        let inspect = String::from_utf8(out.stdout).expect("UTF-8");
+        for f in serde_json::from_str::<Vec<Value>>(&inspect).expect("a JSON array") {
+            pins.finding(&f);
+        }
+        pins.pin(&format!("{}__inspect.json", self.name), &inspect);
+    }
+
     /// `scan --findings NAME-TAG.jsonl --csv NAME-TAG.csv --json NAME-TAG.json EXTRA`.
     fn scan(&self, threads: &str, tag: &str, extra: &[&str]) {
         let files = ["jsonl", "csv", "json"].map(|ext| self.file(&format!("{tag}.{ext}")));
@@ -465,8 +607,7 @@ impl Dump<'_> {
             &files[2],
         ];
         args.extend(extra);
-        // Every dump here has remediable certificates: exit 1 (--fail-on remediable).
-        self.smki(&args, threads, 1);
+        self.smki(&args, threads, self.scan_exit);
     }
 
     /// Scans, and pins the findings, the CSV and the summary.
@@ -566,21 +707,9 @@ fn wire_formats_are_pinned() {
         name: "sample",
         input: "fixtures/sample/certificates.pem",
         issuers: Some("fixtures/sample/cas"),
+        scan_exit: 1,
     };
-    let args = [
-        "inspect",
-        "--format",
-        "json",
-        sample.input,
-        "--issuers",
-        "fixtures/sample/cas",
-    ];
-    let out = smki_in(tmp, &args, 0);
-    let inspect = String::from_utf8(out.stdout).expect("UTF-8");
-    for f in serde_json::from_str::<Vec<Value>>(&inspect).expect("a JSON array") {
-        pins.finding(&f);
-    }
-    pins.pin("sample__inspect.json", &inspect);
+    sample.pin_inspect(&mut pins);
     sample.pin_scan(&mut pins, "scan", &[]);
     // Without the CA certificates: every issuer key recovered from the signatures.
     let recovered = Dump {
@@ -634,6 +763,7 @@ fn wire_formats_are_pinned() {
         name: "sim",
         input: "sim/certs",
         issuers: Some("sim/cas"),
+        scan_exit: 1,
     };
     sim.pin_scan(&mut pins, "scan", &[]);
     // The same bytes on one thread and on three (the summary's `threads` aside).
@@ -671,6 +801,70 @@ fn wire_formats_are_pinned() {
         "manifest-tampered.jsonl",
         "audit_failed",
         false,
+    );
+
+    // ---- the SMKI profile lints: certificates made here, each breaking a rule ----------
+    let root = lint_corpus::Root::new();
+    for dir in ["lints/cas", "lints/certs"] {
+        fs::create_dir_all(tmp.join(dir)).unwrap();
+    }
+    fs::write(tmp.join("lints/cas/root.der"), &root.der).unwrap();
+    for (file, der) in lint_corpus::corpus(&root) {
+        fs::write(tmp.join("lints/certs").join(file), der).unwrap();
+    }
+    let lints = Dump {
+        tmp,
+        name: "lints",
+        input: "lints/certs",
+        issuers: Some("lints/cas"),
+        scan_exit: 1,
+    };
+    lints.pin_inspect(&mut pins);
+    lints.pin_scan(&mut pins, "scan", &[]);
+
+    // ---- an extract: a full CSV and its daily deltas (new rows, status updates) --------
+    let mut args = vec![
+        "simulate",
+        "--quiet",
+        "--format",
+        "extract",
+        "--count",
+        EXTRACT_COUNT,
+        "--seed",
+        EXTRACT_SEED,
+        "--defect-rate",
+        SIM_DEFECT_RATE,
+        "--delta-days",
+        EXTRACT_DELTA_DAYS,
+        "--threads",
+        THREADS,
+        "--out",
+        "ext",
+    ];
+    for inj in EXTRACT_INJECT {
+        args.extend(["--inject", inj]);
+    }
+    smki_in(tmp, &args, 0);
+    let extract = Dump {
+        tmp,
+        name: "extract",
+        input: "ext/extract",
+        issuers: Some("ext/cas"),
+        scan_exit: 1,
+    };
+    extract.pin_scan(&mut pins, "scan", &[]);
+    check_extract(&extract);
+    extract.pin_remediate(&mut pins, ".csv");
+    pins.pin(
+        "extract__remediated.csv",
+        &csv_digest(&read(&extract.path("remediated.csv"))),
+    );
+    extract.pin_audit(
+        &mut pins,
+        "remediated.csv",
+        "manifest.jsonl",
+        "audit_passed",
+        true,
     );
 
     // ---- every code is in the snapshots ------------------------------------------------
@@ -727,9 +921,10 @@ fn wire_formats_are_pinned() {
         &mut AUDIT_CODES.iter().map(|c| c.to_string()),
         &pins.audit_codes,
     );
-    assert!(
-        !pins.lint_codes.is_empty(),
-        "no lint code in the snapshotted outputs"
+    missing(
+        "lint codes (the \"PROFILE_*\" strings of crates/*/src)",
+        &mut profile_lint_codes().into_iter(),
+        &pins.lint_codes,
     );
     println!("lint codes pinned: {:?}", pins.lint_codes);
     for (name, size) in &pins.sizes {
