@@ -226,7 +226,7 @@ impl<B: Backend> Examiner<B> {
         CertView::split(der)
             .ok()
             .and_then(|v| Fields::parse(&v).ok())
-            .is_some_and(|f| f.basic_constraints.is_some_and(|(ca, _)| ca))
+            .is_some_and(|f| f.basic_constraints.is_some_and(|bc| bc.ca))
     }
 
     /// Does this examiner recover unknown issuer keys?

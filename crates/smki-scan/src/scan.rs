@@ -2,7 +2,7 @@
 use crate::{Examiner, Finding, Summary};
 use smki_repo::{Error as RecordError, Record};
 use smki_verify::Backend;
-use smki_x509::der_oid;
+use smki_x509::Oid;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -235,8 +235,9 @@ pub fn prepare_issuers<B: Backend>(
     // OBJECT IDENTIFIER elements (tag, length, contents) of the two extensions.
     let element = |oid: &[u8]| [&[0x06, oid.len() as u8][..], oid].concat();
     let basic_constraints =
-        memchr::memmem::Finder::new(&element(der_oid::BASIC_CONSTRAINTS)).into_owned();
-    let aki = memchr::memmem::FinderRev::new(&element(der_oid::AKI)).into_owned();
+        memchr::memmem::Finder::new(&element(Oid::BasicConstraints.der())).into_owned();
+    let aki =
+        memchr::memmem::FinderRev::new(&element(Oid::AuthorityKeyIdentifier.der())).into_owned();
     let mut found = IssuersFound::default();
     let mut resolved: HashSet<[u8; 8]> = HashSet::new();
     let mut named: HashSet<[u8; 8]> = HashSet::new();

@@ -6,13 +6,14 @@ use crate::model::*;
 use crate::pki::{serial, Hierarchy, ISSUING};
 use crate::tbs::{
     ecdsa_sha256_algorithm, encode_tbs_with, eui64_text, Attribute, ExtKind, KeyUsage, Name,
-    Profile, StringKind, TbsFields, Time, Variation, POLICY_DEVICE, POLICY_ORGANISATION,
+    Profile, StringKind, TbsFields, Time, Variation,
 };
 use crate::Injection;
 use base64::Engine;
 use rand_core::RngCore;
 use smki_der::DefectCode;
 use smki_repo::{Metadata, OutputFormat};
+use smki_x509::Oid;
 
 /// Everything [`plan`] needs, fixed for a run.
 #[derive(Debug)]
@@ -367,7 +368,7 @@ fn prepare(
             Profile::Device,
             Name::default(),
             Time::NEVER,
-            POLICY_DEVICE,
+            Oid::SmkiPolicyDevice.der(),
             Some(*eui),
         ),
         Subject::Organisation { role, eui, cn } => {
@@ -384,7 +385,7 @@ fn prepare(
                 Profile::Organisation,
                 Name(attrs),
                 date.add_years(10).at(23, 59, 59),
-                POLICY_ORGANISATION,
+                Oid::SmkiPolicyOrganisation.der(),
                 None,
             )
         }

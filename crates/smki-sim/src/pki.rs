@@ -3,10 +3,9 @@
 use crate::crypto::KeyPair;
 use crate::date::Date;
 use crate::model::rng;
-use crate::tbs::{
-    encode_tbs, Attribute, KeyUsage, Name, Profile, StringKind, TbsFields, POLICY_ORGANISATION,
-};
+use crate::tbs::{encode_tbs, Attribute, KeyUsage, Name, Profile, StringKind, TbsFields};
 use rand_core::RngCore;
+use smki_x509::Oid;
 
 /// One certificate authority.
 #[derive(Debug, Clone)]
@@ -166,7 +165,7 @@ impl Hierarchy {
                 usage: KeyUsage::CertSign,
                 subject_key_id: key.key_id,
                 authority_key_id: aki,
-                policy: POLICY_ORGANISATION.to_vec(),
+                policy: Oid::SmkiPolicyOrganisation.der().to_vec(),
                 hw_serial: None,
             };
             let tbs = encode_tbs(&fields);

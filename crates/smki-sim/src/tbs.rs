@@ -20,39 +20,12 @@
 //!   certificatePolicies!, authorityKeyIdentifier
 use smki_der::encode::{length, tlv, unsigned_integer};
 use smki_der::Tag;
-
-/// ecdsa-with-SHA256 (1.2.840.10045.4.3.2), content octets.
-pub const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-const OID_PRIME256V1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
-const OID_OU: &[u8] = &[0x55, 0x04, 0x0b];
-const OID_UNIQUE_ID: &[u8] = &[0x55, 0x04, 0x2d];
-const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
-const OID_SKI: &[u8] = &[0x55, 0x1d, 0x0e];
-const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
-const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-const OID_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
-const OID_AKI: &[u8] = &[0x55, 0x1d, 0x23];
-/// id-on-hardwareModuleName (1.3.6.1.5.5.7.8.4).
-const OID_HARDWARE_MODULE_NAME: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04];
-/// SMKI hwType 1.2.826.0.1.8641679.1.2.2.1.
-pub const OID_HW_TYPE: &[u8] = &[
-    0x2a, 0x86, 0x3a, 0x00, 0x01, 0x84, 0x8f, 0xb9, 0x0f, 0x01, 0x02, 0x02, 0x01,
-];
-/// 1.2.826.0.1.8641679.1.2.1.4: the policy of the DCC test organisation and CA certificates.
-pub const POLICY_ORGANISATION: &[u8] = &[
-    0x2a, 0x86, 0x3a, 0x00, 0x01, 0x84, 0x8f, 0xb9, 0x0f, 0x01, 0x02, 0x01, 0x04,
-];
-/// 1.2.826.0.1.1800000.1.2.1.4: the policy of the DCC test device certificates (device CA E357).
-pub const POLICY_DEVICE: &[u8] = &[
-    0x2a, 0x86, 0x3a, 0x00, 0x01, 0xed, 0xee, 0x40, 0x01, 0x02, 0x01, 0x04,
-];
+use smki_x509::Oid;
 
 /// The AlgorithmIdentifier element for ecdsa-with-SHA256 (no parameters).
 pub fn ecdsa_sha256_algorithm() -> Vec<u8> {
     let mut oid = Vec::with_capacity(10);
-    tlv(Tag::OID, OID_ECDSA_SHA256, &mut oid);
+    tlv(Tag::OID, Oid::EcdsaWithSha256.der(), &mut oid);
     let mut out = Vec::with_capacity(12);
     tlv(Tag::SEQUENCE, &oid, &mut out);
     out
@@ -100,13 +73,14 @@ impl ExtKind {
     /// The extension's OID content octets.
     pub fn oid(self) -> &'static [u8] {
         match self {
-            ExtKind::KeyUsage => OID_KEY_USAGE,
-            ExtKind::BasicConstraints => OID_BASIC_CONSTRAINTS,
-            ExtKind::SubjectKeyId => OID_SKI,
-            ExtKind::SubjectAltName => OID_SAN,
-            ExtKind::Policies => OID_POLICIES,
-            ExtKind::AuthorityKeyId => OID_AKI,
+            ExtKind::KeyUsage => Oid::KeyUsage,
+            ExtKind::BasicConstraints => Oid::BasicConstraints,
+            ExtKind::SubjectKeyId => Oid::SubjectKeyIdentifier,
+            ExtKind::SubjectAltName => Oid::SubjectAltName,
+            ExtKind::Policies => Oid::CertificatePolicies,
+            ExtKind::AuthorityKeyId => Oid::AuthorityKeyIdentifier,
         }
+        .der()
     }
 
     /// Critical in every SMKI profile?
@@ -142,14 +116,18 @@ impl Name {
         for attr in &self.0 {
             let mut atv = Vec::with_capacity(32);
             let (oid, tag, value): (&[u8], u8, Vec<u8>) = match attr {
-                Attribute::CommonName(k, v) => (OID_CN, string_tag(*k), v.as_bytes().to_vec()),
-                Attribute::OrganizationalUnit(k, v) => {
-                    (OID_OU, string_tag(*k), v.as_bytes().to_vec())
+                Attribute::CommonName(k, v) => {
+                    (Oid::CommonName.der(), string_tag(*k), v.as_bytes().to_vec())
                 }
+                Attribute::OrganizationalUnit(k, v) => (
+                    Oid::OrganizationalUnitName.der(),
+                    string_tag(*k),
+                    v.as_bytes().to_vec(),
+                ),
                 Attribute::UniqueIdentifier(eui) => {
                     let mut bits = vec![0u8];
                     bits.extend_from_slice(eui);
-                    (OID_UNIQUE_ID, Tag::BIT_STRING, bits)
+                    (Oid::UniqueIdentifier.der(), Tag::BIT_STRING, bits)
                 }
             };
             tlv(Tag::OID, oid, &mut atv);
@@ -331,7 +309,7 @@ fn extension_value(f: &TbsFields, kind: ExtKind) -> Vec<u8> {
             // GeneralNames { otherName [0] { hardwareModuleName, [0] EXPLICIT HardwareModuleName
             //   { hwType OID, hwSerialNum OCTET STRING } } }
             let mut hmn = Vec::with_capacity(27);
-            tlv(Tag::OID, OID_HW_TYPE, &mut hmn);
+            tlv(Tag::OID, Oid::SmkiHwType.der(), &mut hmn);
             tlv(
                 Tag::OCTET_STRING,
                 &f.hw_serial.unwrap_or_default(),
@@ -340,7 +318,7 @@ fn extension_value(f: &TbsFields, kind: ExtKind) -> Vec<u8> {
             let mut hmn_seq = Vec::with_capacity(29);
             tlv(Tag::SEQUENCE, &hmn, &mut hmn_seq);
             let mut other = Vec::with_capacity(41);
-            tlv(Tag::OID, OID_HARDWARE_MODULE_NAME, &mut other);
+            tlv(Tag::OID, Oid::HardwareModuleName.der(), &mut other);
             tlv(0xa0, &hmn_seq, &mut other);
             let mut gn = Vec::with_capacity(43);
             tlv(0xa0, &other, &mut gn);
@@ -368,8 +346,8 @@ pub fn encode_tbs_with(f: &TbsFields, variation: &Variation) -> Vec<u8> {
     tlv(Tag::SEQUENCE, &validity, &mut body);
     body.extend_from_slice(&f.subject.to_der());
     let mut alg = Vec::with_capacity(19);
-    tlv(Tag::OID, OID_EC_PUBLIC_KEY, &mut alg);
-    tlv(Tag::OID, OID_PRIME256V1, &mut alg);
+    tlv(Tag::OID, Oid::EcPublicKey.der(), &mut alg);
+    tlv(Tag::OID, Oid::Secp256r1.der(), &mut alg);
     let mut spki = Vec::with_capacity(89);
     tlv(Tag::SEQUENCE, &alg, &mut spki);
     let mut key = Vec::with_capacity(66);

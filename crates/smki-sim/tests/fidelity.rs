@@ -3,8 +3,8 @@
 //! The certificates are GPL: read from ../shared/fixtures/dcc-test-certs, never copied.
 use smki_sim::tbs::{
     encode_tbs, Attribute, ExtKind, KeyUsage, Name, Profile, StringKind, TbsFields, Time,
-    OID_HW_TYPE,
 };
+use smki_x509::Oid;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use x509_parser::der_parser::asn1_rs::Tag;
@@ -226,7 +226,8 @@ fn parse(cert: &X509Certificate) -> Result<(TbsFields, Vec<String>), String> {
             ParsedExtension::SubjectAlternativeName(san) => {
                 // One otherName hardwareModuleName { hwType, hwSerialNum (8 octets) }.
                 let v = ext.value;
-                let hw_type_at = v.windows(OID_HW_TYPE.len()).position(|w| w == OID_HW_TYPE);
+                let hw_type = Oid::SmkiHwType.der();
+                let hw_type_at = v.windows(hw_type.len()).position(|w| w == hw_type);
                 let n = v.len();
                 if san.general_names.len() != 1
                     || hw_type_at.is_none()

@@ -1,5 +1,6 @@
 //! SMKI certificates: the zero-copy [`CertView`], the parsed [`Fields`], the SMKI
-//! [`Profile`] and its lints, and the strict DER walk named by certificate paths.
+//! [`Profile`] and its lints, the strict DER walk named by certificate paths, and the
+//! table of the OBJECT IDENTIFIERs the workspace names ([`Oid`]).
 //!
 //! ```text
 //! Certificate  ::=  SEQUENCE  {
@@ -10,13 +11,20 @@
 #![forbid(unsafe_code)]
 
 mod ber;
+mod elements;
 mod error;
+mod extensions;
 mod fields;
+mod names;
+mod oid;
 mod profile;
 mod view;
 
 pub use ber::{ber_issues, path_name, CertBer};
 pub use error::{Error, ErrorKind, FieldProblem};
-pub use fields::{der_oid, ExtensionInfo, Fields, KeyAlgorithm, Name, Usage};
+pub use extensions::{BasicConstraints, ExtensionInfo, HardwareModuleName};
+pub use fields::{EncodedTime, Fields, KeyAlgorithm, Usage};
+pub use names::{Attribute, Name};
+pub use oid::Oid;
 pub use profile::{lints, role_name, Lint, Profile};
 pub use view::{CertView, ECDSA_WITH_SHA256};

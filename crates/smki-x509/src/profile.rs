@@ -1,6 +1,5 @@
 //! The SMKI certificate profiles (GBCS section 12, SEC Appendix M) and their lints.
-use crate::fields::*;
-use crate::{Fields, KeyAlgorithm};
+use crate::{BasicConstraints, Fields, HardwareModuleName, KeyAlgorithm, Oid};
 use serde::Serialize;
 
 /// Which SMKI profile a certificate follows (by its shape).
@@ -23,8 +22,8 @@ pub enum Profile {
 
 impl Profile {
     pub fn classify(f: &Fields) -> Profile {
-        let ou = f.subject.get("2.5.4.11");
-        if f.basic_constraints.is_some_and(|(ca, _)| ca) {
+        let ou = f.subject.get(Oid::OrganizationalUnitName);
+        if f.basic_constraints.is_some_and(|bc| bc.ca) {
             if f.subject.normalised == f.issuer.normalised {
                 Profile::Root
             } else if ou.as_deref() == Some("07") {
@@ -34,7 +33,7 @@ impl Profile {
             }
         } else if !f.hardware_module_names.is_empty() || (f.subject.is_empty() && f.version == 2) {
             Profile::Device
-        } else if f.subject.get("2.5.4.45").is_some() {
+        } else if f.subject.get(Oid::UniqueIdentifier).is_some() {
             Profile::Organisation
         } else {
             Profile::Unknown
@@ -56,7 +55,7 @@ impl Profile {
     /// The remote-party role of an organisation certificate (its OU: two hex digits).
     pub fn role(self, f: &Fields) -> Option<String> {
         (self == Profile::Organisation || self == Profile::IssuingCa || self == Profile::Root)
-            .then(|| f.subject.get("2.5.4.11"))
+            .then(|| f.subject.get(Oid::OrganizationalUnitName))
             .flatten()
     }
 }
@@ -125,7 +124,7 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
         ),
     }
     // keyUsage
-    match (f.extension(OID_KEY_USAGE), f.key_usage) {
+    match (f.extension(Oid::KeyUsage), f.key_usage) {
         (None, _) | (_, None) => lint("PROFILE_KU", "keyUsage missing".into()),
         (Some(e), Some(ku)) => {
             if !e.critical {
@@ -145,7 +144,7 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
         }
     }
     // certificatePolicies
-    match f.extension(OID_POLICIES) {
+    match f.extension(Oid::CertificatePolicies) {
         None => lint("PROFILE_POLICIES", "certificatePolicies missing".into()),
         Some(e) => {
             if !e.critical {
@@ -163,7 +162,7 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
         }
     }
     // subjectKeyIdentifier: 8 octets, method 2.
-    match (f.extension(OID_SKI), &f.subject_key_id) {
+    match (f.extension(Oid::SubjectKeyIdentifier), &f.subject_key_id) {
         (Some(e), Some(ski)) => {
             if e.critical {
                 lint("PROFILE_SKI", "subjectKeyIdentifier critical".into());
@@ -192,7 +191,10 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
         _ => lint("PROFILE_SKI", "subjectKeyIdentifier missing".into()),
     }
     // authorityKeyIdentifier: keyIdentifier only; absent only on a self-signed root.
-    match (f.extension(OID_AKI), &f.authority_key_id) {
+    match (
+        f.extension(Oid::AuthorityKeyIdentifier),
+        &f.authority_key_id,
+    ) {
         (None, _) if profile == Profile::Root => {}
         (None, _) => lint("PROFILE_AKI", "authorityKeyIdentifier missing".into()),
         (Some(e), aki) => {
@@ -210,7 +212,7 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
     match profile {
         Profile::Root | Profile::IssuingCa | Profile::DeviceCa => {
             let bc_critical = f
-                .extension(OID_BASIC_CONSTRAINTS)
+                .extension(Oid::BasicConstraints)
                 .is_some_and(|e| e.critical);
             if !bc_critical {
                 lint(
@@ -218,7 +220,13 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
                     "basicConstraints not critical".into(),
                 );
             }
-            if profile == Profile::IssuingCa && f.basic_constraints != Some((true, Some(0))) {
+            if profile == Profile::IssuingCa
+                && f.basic_constraints
+                    != Some(BasicConstraints {
+                        ca: true,
+                        path_len: Some(0),
+                    })
+            {
                 lint(
                     "PROFILE_BASIC_CONSTRAINTS",
                     "issuing CA must have CA:TRUE, pathLen 0".into(),
@@ -232,19 +240,19 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
                     format!("device subject not empty: {}", f.subject.text),
                 );
             }
-            if f.not_before_raw.0 != 0x17 {
+            if f.not_before_raw.tag != 0x17 {
                 lint("PROFILE_DEVICE_VALIDITY", "notBefore not UTCTime".into());
             }
-            if f.not_after_raw != (0x18, "99991231235959Z".to_string()) {
+            if (f.not_after_raw.tag, f.not_after_raw.text.as_str()) != (0x18, "99991231235959Z") {
                 lint(
                     "PROFILE_DEVICE_VALIDITY",
                     format!(
                         "notAfter {:?} (GeneralizedTime 99991231235959Z required)",
-                        f.not_after_raw.1
+                        f.not_after_raw.text
                     ),
                 );
             }
-            match f.extension(OID_SAN) {
+            match f.extension(Oid::SubjectAltName) {
                 None => lint("PROFILE_DEVICE_SAN", "subjectAltName missing".into()),
                 Some(e) => {
                     if !e.critical {
@@ -256,7 +264,9 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
                             "subjectAltName must hold exactly one hardwareModuleName".into(),
                         );
                     }
-                    if let Some((hw_type, serial)) = f.hardware_module_names.first() {
+                    if let Some(HardwareModuleName { hw_type, serial }) =
+                        f.hardware_module_names.first()
+                    {
                         if serial.len() != 8 {
                             lint(
                                 "PROFILE_DEVICE_SAN",
@@ -276,7 +286,15 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
                 }
             }
             let order: Vec<&str> = f.extensions.iter().map(|e| e.oid.as_str()).collect();
-            if order != [OID_KEY_USAGE, OID_SKI, OID_SAN, OID_POLICIES, OID_AKI] {
+            let device = [
+                Oid::KeyUsage,
+                Oid::SubjectKeyIdentifier,
+                Oid::SubjectAltName,
+                Oid::CertificatePolicies,
+                Oid::AuthorityKeyIdentifier,
+            ]
+            .map(Oid::text);
+            if order != device {
                 lint(
                     "PROFILE_EXTENSION_ORDER",
                     "device extensions not in the order KU, SKI, SAN, policies, AKI".into(),
@@ -290,7 +308,7 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
                     "subject must have one attribute per RDN".into(),
                 );
             }
-            match f.subject.get("2.5.4.11") {
+            match f.subject.get(Oid::OrganizationalUnitName) {
                 None => lint(
                     "PROFILE_ORG_SUBJECT",
                     "subject has no OU (remote-party role)".into(),

@@ -189,7 +189,7 @@ fn without_oids(f: &Fields) -> Fields {
         name.text.clear();
         name.normalised.clear();
         for a in &mut name.attributes {
-            a.0.clear();
+            a.oid.clear();
         }
     }
     for e in &mut f.extensions {
@@ -199,7 +199,7 @@ fn without_oids(f: &Fields) -> Fields {
         p.clear();
     }
     for h in &mut f.hardware_module_names {
-        h.0.clear();
+        h.hw_type.clear();
     }
     if let KeyAlgorithm::Other(s) | KeyAlgorithm::OtherCurve(s) = &mut f.key_algorithm {
         s.clear();

@@ -1,10 +1,15 @@
 //! The x509-parser based `Fields::parse` that smki-x509 used before its own parser: kept as
 //! the reference for the differential test (tests/fields_vs_x509_parser.rs) and the bench.
-//! The code is the old implementation, unchanged but for its error type (a String).
+//! The code is the old implementation, unchanged but for its error type (a String) and the
+//! named structs `Fields` holds where it held tuples. Its OIDs are its own (an independent
+//! spelling, not smki_x509::Oid).
 #![allow(dead_code)]
 
 use smki_der::{read_header, Tag};
-use smki_x509::{CertView, ExtensionInfo, Fields, KeyAlgorithm, Name};
+use smki_x509::{
+    Attribute, BasicConstraints, CertView, EncodedTime, ExtensionInfo, Fields, HardwareModuleName,
+    KeyAlgorithm, Name,
+};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
@@ -32,11 +37,9 @@ pub fn parse(view: &CertView<'_>) -> Result<Fields, String> {
     let time_raw = |i: usize| {
         times
             .get(i)
-            .map(|h| {
-                (
-                    h.tag,
-                    String::from_utf8_lossy(&der[h.content.clone()]).into_owned(),
-                )
+            .map(|h| EncodedTime {
+                tag: h.tag,
+                text: String::from_utf8_lossy(&der[h.content.clone()]).into_owned(),
             })
             .unwrap_or_default()
     };
@@ -95,7 +98,10 @@ pub fn parse(view: &CertView<'_>) -> Result<Fields, String> {
             }
             ParsedExtension::KeyUsage(ku) => f.key_usage = Some(ku.flags),
             ParsedExtension::BasicConstraints(bc) => {
-                f.basic_constraints = Some((bc.ca, bc.path_len_constraint))
+                f.basic_constraints = Some(BasicConstraints {
+                    ca: bc.ca,
+                    path_len: bc.path_len_constraint,
+                })
             }
             ParsedExtension::CertificatePolicies(p) => {
                 f.policies = p.iter().map(|pi| pi.policy_id.to_id_string()).collect()
@@ -121,13 +127,13 @@ pub fn parse(view: &CertView<'_>) -> Result<Fields, String> {
     f.eui64 = f
         .hardware_module_names
         .first()
-        .and_then(|(_, serial)| <[u8; 8]>::try_from(serial.as_slice()).ok())
+        .and_then(|h| <[u8; 8]>::try_from(h.serial.as_slice()).ok())
         .or_else(|| {
             f.subject
                 .attributes
                 .iter()
-                .find(|a| a.0 == OID_X500_UNIQUE_ID)
-                .and_then(|(_, tag, v)| {
+                .find(|a| a.oid == OID_X500_UNIQUE_ID)
+                .and_then(|Attribute { tag, value: v, .. }| {
                     (*tag == Tag::BIT_STRING && v.len() == 9 && v[0] == 0)
                         .then(|| <[u8; 8]>::try_from(&v[1..]).ok())
                         .flatten()
@@ -150,7 +156,7 @@ fn read_children(
     Ok(out)
 }
 
-fn hardware_module_name(value: &[u8]) -> Option<(String, Vec<u8>)> {
+fn hardware_module_name(value: &[u8]) -> Option<HardwareModuleName> {
     let explicit = read_header(value, 0, 0).ok().filter(|h| h.tag == 0xa0)?;
     let seq = read_header(value, explicit.content.start, 0)
         .ok()
@@ -162,7 +168,10 @@ fn hardware_module_name(value: &[u8]) -> Option<(String, Vec<u8>)> {
         .ok()
         .filter(|h| h.tag == Tag::OCTET_STRING)?;
     let (_, oid_value) = x509_parser::der_parser::oid::Oid::from_der(&value[oid.element()]).ok()?;
-    Some((oid_value.to_id_string(), value[serial.content].to_vec()))
+    Some(HardwareModuleName {
+        hw_type: oid_value.to_id_string(),
+        serial: value[serial.content].to_vec(),
+    })
 }
 
 fn name(n: &x509_parser::x509::X509Name<'_>) -> Name {
@@ -198,7 +207,7 @@ fn name(n: &x509_parser::x509::X509Name<'_>) -> Name {
                 }
             }
             parts.push(key);
-            attributes.push((oid, tag, value));
+            attributes.push(Attribute { oid, tag, value });
         }
         one_attribute_per_rdn &= count == 1;
         parts.sort();
