@@ -286,7 +286,7 @@ fn every_kind_of_tampering_is_caught() {
         .collect();
     let orig_path = c.path("sim/certs").join(victim.strip_prefix(&t).unwrap());
     let orig = fs::read(&orig_path).unwrap();
-    let hex_sha = |b: &[u8]| hex::encode(smki_verify::sha256(b));
+    let hex_sha = |b: &[u8]| hex::encode(smki_x509::sha256(b));
     let index = files(&c.path("sim/certs"))
         .iter()
         .position(|p| *p == orig_path)

@@ -18,8 +18,8 @@ mod support;
 use smki_der::encode;
 use smki_repo::Locator;
 use smki_scan::{Examiner, Finding, Prediction, Verdict};
-use smki_verify::{sha256, Backend, PlainBackend, PublicKey};
-use smki_x509::CertView;
+use smki_verify::{Backend, PlainBackend, PublicKey};
+use smki_x509::{sha256, CertView};
 use std::path::PathBuf;
 use support::{
     bit_string, der_int, der_sig, int_content, openssl_verify, tlv, Answer, JavaVerifier, TestPki,

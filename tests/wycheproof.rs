@@ -17,7 +17,8 @@
 //!   comment says precisely what was changed ([`COMMENT_RULES`]).
 
 use smki_der::{analyse_signature, encode, DefectCode, IntRead, SignatureEncoding, P256_ORDER};
-use smki_verify::{sha256, Backend, PlainBackend, PublicKey};
+use smki_verify::{Backend, PlainBackend, PublicKey};
+use smki_x509::sha256;
 use std::collections::{BTreeMap, BTreeSet};
 
 const JSON: &str = include_str!("../vectors/wycheproof/ecdsa_secp256r1_sha256_test.json");

@@ -4,9 +4,11 @@ use serde::Serialize;
 use smki_der::{DefectCode, SignatureEncoding};
 use smki_repo::{Locator, Metadata, Record};
 use smki_verify::{
-    sha256, Backend, BatchItem, FastBackend, KeySource, Lookup, PlainBackend, PublicKey, Registry,
+    Backend, BatchItem, FastBackend, KeySource, Lookup, PlainBackend, PublicKey, Registry,
 };
-use smki_x509::{ber_issues, lints, CertBer, CertView, Fields, KeyAlgorithm, Lint, Profile, Usage};
+use smki_x509::{
+    ber_issues, lints, sha256, CertBer, CertView, Fields, KeyAlgorithm, Lint, Profile, Usage,
+};
 use std::collections::HashMap;
 use std::sync::RwLock;
 

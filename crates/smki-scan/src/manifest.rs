@@ -78,7 +78,7 @@ impl Entry {
 
 /// SHA-256 (hex) of a manifest line as written, without its line feed.
 pub fn line_hash(line: &str) -> String {
-    hex::encode(smki_verify::sha256(line.as_bytes()))
+    hex::encode(smki_x509::sha256(line.as_bytes()))
 }
 
 /// Writes the manifest, chaining the entries.

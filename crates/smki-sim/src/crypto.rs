@@ -1,8 +1,8 @@
 //! Keys and signatures: seeded key generation and RFC 6979 signing through the fast
-//! fixed-base primitives of `smki_verify::fixed_base` (signed-window table for G, affine
-//! additions batched across many scalars with one field inversion per step, batched scalar
-//! inversions), and the faulty 2018 signer's nonce walk (one affine addition per candidate,
-//! one field inversion per 64 candidates).
+//! fixed-base primitives of `smki_verify`'s signer (feature `sign`: signed-window table for
+//! G, affine additions batched across many scalars with one field inversion per step,
+//! batched scalar inversions), and the faulty 2018 signer's nonce walk (one affine addition
+//! per candidate, one field inversion per 64 candidates).
 //!
 //! **Simulation only**: this signing path is NOT constant time (table look-ups, branches
 //! and inversions all depend on the private key and the nonce). These keys protect nothing;
@@ -11,9 +11,10 @@ use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::Field;
 use p256::{FieldBytes, Scalar, U256};
 use smki_der::P256_ORDER;
-use smki_verify::fixed_base::{
+use smki_verify::{
     mul_g_affine, mul_g_batch, rfc6979_k, sign_batch_with_nonces, Coordinates, SignWalk,
 };
+use smki_x509::key_id;
 
 /// A P-256 key pair.
 #[derive(Clone)]
@@ -163,16 +164,6 @@ pub fn negate_mod_n(v: &[u8; 32]) -> [u8; 32] {
         out[i] = d as u8;
     }
     out
-}
-
-/// SMKI key identifier of an uncompressed point: "0100" and the low 60 bits of its SHA-1.
-pub fn key_id(public: &[u8; 65]) -> [u8; 8] {
-    use sha1::Digest;
-    let h = sha1::Sha1::digest(public);
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&h[12..20]);
-    id[0] = 0x40 | (id[0] & 0x0f);
-    id
 }
 
 #[cfg(test)]

@@ -414,7 +414,7 @@ fn prepare(
         long_form_extn_value: ber_in_tbs.then_some(ExtKind::SubjectKeyId),
     };
     let tbs = encode_tbs_with(&fields, &variation);
-    let digest = smki_verify::sha256(&tbs);
+    let digest = smki_x509::sha256(&tbs);
     let mut defects: Vec<&'static str> = Vec::new();
     let faulty = affected && plan.injection.is_none();
     let pending = if faulty {
@@ -442,7 +442,7 @@ fn prepare(
                 let mut other = tbs.clone();
                 other.push(0xff);
                 Pending::Sign {
-                    digest: smki_verify::sha256(&other),
+                    digest: smki_x509::sha256(&other),
                     long_form: false,
                 }
             }

@@ -376,7 +376,7 @@ fn run(opts: &SimOptions, inject: Vec<(Injection, f64)>, t0: Instant) -> Result<
         let truth = Truth {
             file: format!("cas/{}", ca.file),
             record: 0,
-            sha256: hex::encode(smki_verify::sha256(&ca.der)),
+            sha256: hex::encode(smki_x509::sha256(&ca.der)),
             serial: hex::encode(ca.serial),
             profile: ca.profile.as_str(),
             device_type: None,
@@ -610,7 +610,7 @@ impl Sink {
         let mut truth = g.truth.clone();
         truth.file = file;
         truth.record = record;
-        truth.sha256 = hex::encode(smki_verify::sha256(hashed));
+        truth.sha256 = hex::encode(smki_x509::sha256(hashed));
         *summary
             .by_verdict
             .entry(truth.expected_verdict.to_string())

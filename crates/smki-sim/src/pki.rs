@@ -169,7 +169,7 @@ impl Hierarchy {
                 hw_serial: None,
             };
             let tbs = encode_tbs(&fields);
-            let (r_, s_) = issuer_key.sign(&smki_verify::sha256(&tbs));
+            let (r_, s_) = issuer_key.sign(&smki_x509::sha256(&tbs));
             let der = smki_der::encode::certificate(
                 &tbs,
                 &crate::tbs::ecdsa_sha256_algorithm(),

@@ -126,7 +126,7 @@ impl Cas {
     fn verify(&self, key_id: &str, tbs: &[u8], r: &[u8; 32], s: &[u8; 32]) -> Option<bool> {
         let key = self.0.get(key_id)?;
         let b = PlainBackend;
-        Some(b.verify(&b.prepare(key), &smki_verify::sha256(tbs), r, s))
+        Some(b.verify(&b.prepare(key), &smki_x509::sha256(tbs), r, s))
     }
 }
 
@@ -151,7 +151,7 @@ fn default_corpus_has_the_incident_rate_and_the_defects_are_real() {
         let rec = rec.as_ref().unwrap();
         assert_eq!(t["record"].as_u64().unwrap() as usize, rec.locator.record);
         assert_eq!(
-            hex::encode(smki_verify::sha256(&rec.der)),
+            hex::encode(smki_x509::sha256(&rec.der)),
             t["sha256"].as_str().unwrap()
         );
         let (tbs, sig, base) = split(&rec.der).unwrap();
@@ -206,7 +206,7 @@ fn every_injection_is_in_the_bytes_and_the_ground_truth() {
         }
         let bytes = std::fs::read(dir.path().join(file)).unwrap();
         assert_eq!(
-            hex::encode(smki_verify::sha256(&bytes)),
+            hex::encode(smki_x509::sha256(&bytes)),
             t["sha256"].as_str().unwrap()
         );
         let verdict = t["expected_verdict"].as_str().unwrap();
@@ -348,8 +348,7 @@ fn every_format_reads_back() {
         for r in &records {
             match r {
                 Ok(rec) => {
-                    if let Some(t) = by_sha.get(hex::encode(smki_verify::sha256(&rec.der)).as_str())
-                    {
+                    if let Some(t) = by_sha.get(hex::encode(smki_x509::sha256(&rec.der)).as_str()) {
                         found.insert(t["sha256"].as_str().unwrap());
                         if t["injected"] == "UNREADABLE" {
                             assert!(

@@ -67,10 +67,9 @@ fn main() {
     }
     {
         use p256::elliptic_curve::ops::Invert;
-        use p256::elliptic_curve::PrimeField;
-        let ss: Vec<p256::Scalar> = sigs
+        let ss: Vec<p256::NonZeroScalar> = sigs
             .iter()
-            .map(|(_, _, _, s)| p256::Scalar::from_repr((*s).into()).unwrap())
+            .map(|(_, _, _, s)| p256::NonZeroScalar::from_repr((*s).into()).unwrap())
             .collect();
         let mut best_inv = Duration::MAX;
         let mut best_mul = Duration::MAX;
@@ -78,7 +77,7 @@ fn main() {
         for _ in 0..rounds {
             let t0 = Instant::now();
             for s in &ss {
-                std::hint::black_box(s.invert_vartime());
+                std::hint::black_box(s.as_ref().invert_vartime());
             }
             best_inv = best_inv.min(t0.elapsed());
             let t0 = Instant::now();
@@ -89,7 +88,7 @@ fn main() {
             let t0 = Instant::now();
             let mut acc = p256::Scalar::ONE;
             for s in &ss {
-                acc *= s;
+                acc *= s.as_ref();
             }
             std::hint::black_box(acc);
             best_mul = best_mul.min(t0.elapsed());

@@ -36,19 +36,9 @@ impl PublicKey {
         &self.0
     }
     /// The SMKI subject key identifier: RFC 5280 section 4.2.1.2 method 2, "0100" followed by
-    /// the least significant 60 bits of the SHA-1 of the subjectPublicKey bits: 8 octets.
+    /// the least significant 60 bits of the SHA-1 of the subjectPublicKey bits: 8 octets
+    /// ([`smki_x509::key_id`] of the encoding).
     pub fn key_id(&self) -> [u8; 8] {
-        key_id(&self.0)
+        smki_x509::key_id(&self.0)
     }
-}
-
-/// The SMKI subject key identifier of a subjectPublicKey's bits, whatever they are (RFC 5280
-/// section 4.2.1.2 method 2: "0100" and the least significant 60 bits of their SHA-1).
-pub fn key_id(subject_public_key: &[u8]) -> [u8; 8] {
-    use sha1::Digest;
-    let h = sha1::Sha1::digest(subject_public_key);
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&h[12..20]);
-    id[0] = 0x40 | (id[0] & 0x0f);
-    id
 }

@@ -1,115 +1,59 @@
-//! The scalar side of the simulator's fast ECDSA signer: s = k^-1 (z + r d) mod n for a
-//! batch of nonces whose points k G are already computed, in our own Montgomery arithmetic
-//! modulo the group order n (a generic 4-limb Montgomery product is about twice as fast as
-//! `p256`'s Barrett-reduced `Scalar` multiplication), with one scalar inversion per batch
-//! (Montgomery's trick, variable-time binary inversion).
+//! The simulator's ECDSA P-256 signers (feature `sign`): [`sign_prehash_with_table`] (one
+//! signature, the reference), [`sign_batch_with_nonces`] (many signatures with given
+//! nonces: the k_i G of `mul_g` and one scalar inversion per batch) and [`SignWalk`] (the
+//! signatures with nonces k, k + 1, ...), whose scalar side s = k^-1 (z + r d) runs in the
+//! Montgomery arithmetic modulo n of `scalar::mont`; and the RFC 6979 nonce
+//! ([`rfc6979_k`]).
 //!
-//! **Not constant time**, like the rest of `fixed_base`'s fast path: for the simulator's
-//! test keys only.
+//! **Not constant time**, like `mul_g`: for the simulator's test keys only, never for real
+//! keys.
 
-use crate::fast::{inv_mod_n, mul_g_batch, scalar_limbs, GWalkState, N};
-use crate::jacobian::{limbs_to_be, lt, Affine};
-use p256::elliptic_curve::ops::Reduce;
-use p256::{FieldBytes, Scalar, U256};
+use crate::field::limbs_to_be;
+use crate::mul_g::{g_table, mul_g_points, GWalk, WALK_BATCH};
+use crate::point::Affine;
+use crate::scalar::mont::{add_mod_n, mont_mul, reduce_x, to_mont, ONE_M, R3};
+use crate::scalar::{digest_scalar, inv_mod_n, is_zero, scalar_limbs};
+use p256::elliptic_curve::bigint::ArrayEncoding;
+use p256::elliptic_curve::ops::{Invert, Reduce};
+use p256::elliptic_curve::point::AffineCoordinates;
+use p256::elliptic_curve::{Curve, Field, PrimeField};
+use p256::{NistP256, Scalar, U256};
 
-/// -n^-1 mod 2^64.
-const N0: u64 = 0xccd1_c8aa_ee00_bc4f;
-/// R^2 mod n (R = 2^256).
-const R2: [u64; 4] = [
-    0x8324_4c95_be79_eea2,
-    0x4699_799c_49bd_6fa6,
-    0x2845_b239_2b6b_ec59,
-    0x66e1_2d94_f3d9_5620,
-];
-/// R^3 mod n.
-const R3: [u64; 4] = [
-    0xac8e_bec9_0b65_a624,
-    0x111f_28ae_0c05_55c9,
-    0x2543_b924_6ba5_e93f,
-    0x503a_54e7_6407_be65,
-];
-/// R mod n: 1 in Montgomery form.
-const ONE_M: [u64; 4] = [
-    0x0c46_353d_039c_daaf,
-    0x4319_0552_58e8_617b,
-    0,
-    0x0000_0000_ffff_ffff,
-];
-
-use crate::jacobian::{adc, mac};
-
-/// (t, hi) - n if (hi, t) >= n, for (hi, t) < 2n.
-#[inline(always)]
-fn sub_n_if_ge(t: [u64; 4], hi: u64) -> [u64; 4] {
-    let mut d = [0u64; 4];
-    let mut borrow = false;
-    for i in 0..4 {
-        let (x, b1) = t[i].overflowing_sub(N[i]);
-        let (x, b2) = x.overflowing_sub(borrow as u64);
-        d[i] = x;
-        borrow = b1 | b2;
+/// ECDSA P-256 signature of a SHA-256 `digest` with private key `d` and nonce `k`, using
+/// [`g_table`] for k * G: r = x(kG) mod n, s = k^-1 (z + r d), as 32-octet big-endian
+/// values. s is not normalised to low s (neither is `p256` 0.13's signer). `None` when k is
+/// 0 or r or s comes out 0. Variable time: for the simulator, not for production keys.
+pub fn sign_prehash_with_table(d: &Scalar, digest: &[u8; 32], k: &Scalar) -> Option<Signature> {
+    // Variable-time inversion (binary extended Euclid): ~2.5x faster than `invert`.
+    let k_inv = Option::<Scalar>::from(Invert::invert_vartime(k))?;
+    let big_r = g_table().mul(k).to_affine();
+    let r = <Scalar as Reduce<U256>>::reduce_bytes(&big_r.x());
+    if bool::from(r.is_zero()) {
+        return None;
     }
-    if hi == 0 && borrow {
-        t
-    } else {
-        d
+    let s = k_inv * (digest_scalar(digest) + r * d);
+    if bool::from(s.is_zero()) {
+        return None;
     }
+    Some((r.to_bytes().into(), s.to_bytes().into()))
 }
 
-/// a b / R mod n (a, b < n), CIOS.
-#[inline]
-pub(crate) fn mont_mul(a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
-    let mut t = [0u64; 6];
-    for &bi in b {
-        let mut c = 0;
-        for j in 0..4 {
-            (t[j], c) = mac(t[j], a[j], bi, c);
-        }
-        let (t4, c4) = adc(t[4], c, 0);
-        t[4] = t4;
-        t[5] = c4;
-        let m = t[0].wrapping_mul(N0);
-        let (_, mut c) = mac(t[0], m, N[0], 0);
-        for j in 1..4 {
-            (t[j - 1], c) = mac(t[j], m, N[j], c);
-        }
-        let (t3, c3) = adc(t[4], c, 0);
-        t[3] = t3;
-        t[4] = t[5] + c3;
-    }
-    sub_n_if_ge([t[0], t[1], t[2], t[3]], t[4])
+/// The RFC 6979 (section 3.2) deterministic nonce for private key `d` and a SHA-256
+/// `digest`, with HMAC-SHA-256 and no additional data.
+///
+/// Follows the RFC: the digest enters the HMAC_DRBG as bits2octets, i.e. reduced mod n.
+/// (`p256` 0.13 / `ecdsa` 0.16 pass the digest unreduced; the two differ only for a digest
+/// >= n, probability about 2^-32.)
+pub fn rfc6979_k(d: &Scalar, digest: &[u8; 32]) -> Scalar {
+    let n = NistP256::ORDER.to_be_byte_array();
+    let h = digest_scalar(digest).to_bytes();
+    let k = rfc6979::generate_k::<sha2::Sha256, _>(&d.to_bytes(), &n, &h, &[]);
+    // generate_k only returns 0 < k < n.
+    Option::from(Scalar::from_repr(k)).expect("rfc6979 returns a scalar below n")
 }
 
-/// a + b mod n (a, b < n).
-#[inline]
-pub(crate) fn add_mod_n(a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
-    let mut t = [0u64; 4];
-    let mut c = 0;
-    for i in 0..4 {
-        (t[i], c) = adc(a[i], b[i], c);
-    }
-    sub_n_if_ge(t, c)
-}
-
-/// a R mod n (a < n).
-#[inline]
-pub(crate) fn to_mont(a: &[u64; 4]) -> [u64; 4] {
-    mont_mul(a, &R2)
-}
-
-fn is_zero(a: &[u64; 4]) -> bool {
-    (a[0] | a[1] | a[2] | a[3]) == 0
-}
-
-/// x mod n for a field element's canonical value x < p (< 2n).
-#[inline]
-fn reduce_x(x: &[u64; 4]) -> [u64; 4] {
-    if lt(x, &N) {
-        *x
-    } else {
-        sub_n_if_ge(*x, 0)
-    }
-}
+/// An ECDSA signature (r, s) as 32-octet big-endian integers.
+pub type Signature = ([u8; 32], [u8; 32]);
 
 /// One ECDSA signature's inputs in Montgomery form: d R, the digest scalar z (canonical)
 /// and k R.
@@ -120,13 +64,19 @@ struct Input {
     k_m: [u64; 4],
 }
 
+impl Input {
+    fn new(d: &Scalar, digest: &[u8; 32], k: &Scalar) -> Input {
+        Input {
+            d_m: to_mont(&scalar_limbs(d)),
+            z: scalar_limbs(&digest_scalar(digest)),
+            k_m: to_mont(&scalar_limbs(k)),
+        }
+    }
+}
+
 /// (r, s) for each input and its nonce point x(k G) (None: the identity, i.e. k = 0):
 /// r = x mod n, s = k^-1 (z + r d), None when k, r or s is 0. One scalar inversion.
-fn finish(
-    inputs: &[Input],
-    points: &[Option<Affine>],
-    out: &mut Vec<Option<([u8; 32], [u8; 32])>>,
-) {
+fn finish(inputs: &[Input], points: &[Option<Affine>], out: &mut Vec<Option<Signature>>) {
     debug_assert_eq!(inputs.len(), points.len());
     let m = inputs.len();
     // prefix[i] = (product of the usable k_0 .. k_i) R.
@@ -141,8 +91,10 @@ fn finish(
         prefix.push(acc);
         usable.push(ok);
     }
-    // acc = P R (P != 0): (P R)^-1 R^3 / R = P^-1 R.
-    let mut inv = mont_mul(&inv_mod_n(&acc), &R3);
+    // acc = P R, not zero (a product of non-zero values mod the prime n):
+    // (P R)^-1 R^3 / R = P^-1 R.
+    let acc_inv = inv_mod_n(&acc).expect("a product of non-zero scalars is invertible");
+    let mut inv = mont_mul(&acc_inv, &R3);
     out.clear();
     out.resize(m, None);
     for i in (0..m).rev() {
@@ -168,56 +120,56 @@ fn finish(
     }
 }
 
-fn digest_limbs(digest: &[u8; 32]) -> [u64; 4] {
-    scalar_limbs(&<Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(
-        *digest,
-    )))
-}
-
-/// ECDSA signatures (d_i, digest_i, k_i) -> (r, s), None when k, r or s is 0: the k_i G
-/// by [`mul_g_batch`], then [`finish`].
-pub(crate) fn sign_batch(
-    items: &[(Scalar, [u8; 32], Scalar)],
-) -> Vec<Option<([u8; 32], [u8; 32])>> {
+/// ECDSA P-256 signatures for (private key d, SHA-256 digest, nonce k) triples: the same
+/// as [`sign_prehash_with_table`] one by one (None when k, r or s is 0), with the k_i G of
+/// [`crate::mul_g_batch`] and one scalar inversion for the batch. Variable time: for the
+/// simulator's test keys only (see the module documentation).
+pub fn sign_batch_with_nonces(items: &[(Scalar, [u8; 32], Scalar)]) -> Vec<Option<Signature>> {
     let ks: Vec<Scalar> = items.iter().map(|i| i.2).collect();
-    let points = mul_g_batch(&ks);
+    let points = mul_g_points(&ks);
     let inputs: Vec<Input> = items
         .iter()
-        .map(|(d, digest, k)| Input {
-            d_m: to_mont(&scalar_limbs(d)),
-            z: digest_limbs(digest),
-            k_m: to_mont(&scalar_limbs(k)),
-        })
+        .map(|(d, digest, k)| Input::new(d, digest, k))
         .collect();
     let mut out = Vec::with_capacity(items.len());
     finish(&inputs, &points, &mut out);
     out
 }
 
-/// The signatures with nonces k, k + 1, k + 2, ... for one key and digest, in batches of
-/// [`crate::fast::WALK_BATCH`].
+/// The ECDSA signatures of one key over one digest with the nonces k, k + 1, k + 2, ...,
+/// in batches of [`SignWalk::BATCH`] ([`GWalk`] for the points, one scalar inversion per
+/// batch). Each candidate is what [`sign_prehash_with_table`] gives for its nonce. For the
+/// simulator's faulty-signer nonce walk; variable time.
 #[derive(Clone, Copy)]
-pub(crate) struct SignWalkState {
-    walk: GWalkState,
+pub struct SignWalk {
+    walk: GWalk,
+    /// The next candidate's inputs.
     input: Input,
 }
 
-impl SignWalkState {
-    pub(crate) fn new(d: &Scalar, digest: &[u8; 32], k: &Scalar) -> SignWalkState {
-        SignWalkState {
-            walk: GWalkState::new(k),
-            input: Input {
-                d_m: to_mont(&scalar_limbs(d)),
-                z: digest_limbs(digest),
-                k_m: to_mont(&scalar_limbs(k)),
-            },
+impl core::fmt::Debug for SignWalk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SignWalk")
+    }
+}
+
+impl SignWalk {
+    /// Candidates per batch.
+    pub const BATCH: usize = WALK_BATCH;
+
+    /// The walk from nonce k for key d and `digest`.
+    pub fn new(d: &Scalar, digest: &[u8; 32], k: &Scalar) -> SignWalk {
+        SignWalk {
+            walk: GWalk::new(k),
+            input: Input::new(d, digest, k),
         }
     }
 
-    /// The next batch of candidates, in nonce order (None: k, r or s is 0).
-    pub(crate) fn next_batch(&mut self, out: &mut Vec<Option<([u8; 32], [u8; 32])>>) {
-        let mut points = Vec::with_capacity(crate::fast::WALK_BATCH);
-        self.walk.next_batch(&mut points);
+    /// The next [`SignWalk::BATCH`] candidates in nonce order (None when k, r or s is 0);
+    /// `out` is cleared first.
+    pub fn next_batch(&mut self, out: &mut Vec<Option<Signature>>) {
+        let mut points = Vec::with_capacity(WALK_BATCH);
+        self.walk.next_points(&mut points);
         let mut inputs = Vec::with_capacity(points.len());
         for _ in 0..points.len() {
             inputs.push(self.input);
@@ -230,38 +182,69 @@ impl SignWalkState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p256::elliptic_curve::PrimeField;
+    use crate::mul_g::mul_g_affine;
+    use crate::mul_g::tests::scalars;
+    use crate::scalar::invert_scalars;
+    use p256::FieldBytes;
 
-    fn sc(l: &[u64; 4]) -> Scalar {
-        Option::from(Scalar::from_repr(FieldBytes::from(limbs_to_be(l)))).unwrap()
+    #[test]
+    fn batch_inversion() {
+        let ks = scalars();
+        let inv = invert_scalars(&ks);
+        for (k, i) in ks.iter().zip(&inv) {
+            if bool::from(k.is_zero()) {
+                assert_eq!(*i, Scalar::ZERO);
+            } else {
+                assert_eq!(*i * k, Scalar::ONE, "{k:?}");
+            }
+        }
+        assert!(invert_scalars(&[]).is_empty());
+        assert_eq!(invert_scalars(&[Scalar::ZERO]), vec![Scalar::ZERO]);
     }
 
     #[test]
-    fn montgomery_matches_p256() {
-        let mut ks = vec![Scalar::ZERO, Scalar::ONE, -Scalar::ONE, -Scalar::from(2u64)];
-        let mut x = Scalar::from(0x0fed_cba9_8765_4321u64);
-        for _ in 0..300 {
-            x = x.square() + Scalar::from(11u64);
-            ks.push(x);
+    fn signers_match_table_signer() {
+        let mut d = Scalar::from(0x5eed_u64);
+        let mut items = Vec::new();
+        for (i, k) in scalars().into_iter().enumerate() {
+            d = d.square() + Scalar::from(i as u64 + 1);
+            let mut digest = [i as u8; 32];
+            if i % 3 == 0 {
+                digest = [0xff; 32]; // above n: reduced
+            }
+            items.push((d, digest, k));
         }
-        let from_mont = |a: &[u64; 4]| mont_mul(a, &[1, 0, 0, 0]);
-        assert_eq!(to_mont(&[1, 0, 0, 0]), ONE_M);
-        assert_eq!(mont_mul(&ONE_M, &R2), R2);
-        assert_eq!(to_mont(&R2), R3);
-        for w in ks.windows(2) {
-            let (a, b) = (scalar_limbs(&w[0]), scalar_limbs(&w[1]));
-            assert_eq!(
-                sc(&from_mont(&mont_mul(&to_mont(&a), &to_mont(&b)))),
-                w[0] * w[1]
-            );
-            assert_eq!(sc(&mont_mul(&a, &to_mont(&b))), w[0] * w[1]);
-            assert_eq!(sc(&add_mod_n(&a, &b)), w[0] + w[1]);
-            assert_eq!(from_mont(&to_mont(&a)), a);
+        let got = sign_batch_with_nonces(&items);
+        assert_eq!(got.len(), items.len());
+        for ((d, z, k), sig) in items.iter().zip(&got) {
+            assert_eq!(*sig, sign_prehash_with_table(d, z, k), "{k:?}");
         }
-        // reduce_x: x in [n, p) wraps.
-        let mut x = N;
-        x[0] += 3;
-        assert_eq!(reduce_x(&x), [3, 0, 0, 0]);
-        assert_eq!(reduce_x(&[3, 0, 0, 0]), [3, 0, 0, 0]);
+        assert!(got[0].is_none(), "k = 0");
+        for chunk in items.chunks(5) {
+            for ((d, z, k), sig) in chunk.iter().zip(sign_batch_with_nonces(chunk)) {
+                assert_eq!(sig, sign_prehash_with_table(d, z, k));
+            }
+        }
+        assert!(sign_batch_with_nonces(&[]).is_empty());
+        // s = 0: z = -r d.
+        let k = Scalar::from(77u64);
+        let (x, _) = mul_g_affine(&k).unwrap();
+        let r = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(x));
+        let z: [u8; 32] = (-(r * d)).to_bytes().into();
+        assert_eq!(sign_batch_with_nonces(&[(d, z, k)]), vec![None]);
+        // The walk, through k = 0.
+        for k0 in [-Scalar::from(3u64), Scalar::from(0xabcdefu64).square()] {
+            let mut w = SignWalk::new(&d, &[9; 32], &k0);
+            let mut out = Vec::new();
+            let mut k = k0;
+            for _ in 0..2 {
+                w.next_batch(&mut out);
+                assert_eq!(out.len(), SignWalk::BATCH);
+                for sig in &out {
+                    assert_eq!(*sig, sign_prehash_with_table(&d, &[9; 32], &k));
+                    k += Scalar::ONE;
+                }
+            }
+        }
     }
 }

@@ -11,10 +11,9 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::elliptic_curve::{Field, PrimeField};
 use p256::{ProjectivePoint, Scalar};
 use proptest::prelude::*;
-use smki_verify::fixed_base::{g_table, sign_prehash_with_table};
 use smki_verify::{
-    x_matches_affine_for_tests, Backend, BatchItem, FastBackend, FastKey, PlainBackend, PublicKey,
-    AFFINE_MIN,
+    g_table, sign_prehash_with_table, x_matches_affine_for_tests, Backend, BatchItem, FastBackend,
+    FastKey, PlainBackend, PublicKey, AFFINE_MIN,
 };
 use std::sync::OnceLock;
 

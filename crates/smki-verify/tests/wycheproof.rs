@@ -5,7 +5,8 @@
 mod common;
 
 use common::{hex, parse_canonical};
-use smki_verify::{recover_keys, sha256, Backend, PlainBackend, PublicKey};
+use smki_verify::{recover_keys, Backend, PlainBackend, PublicKey};
+use smki_x509::sha256;
 
 const JSON: &str = include_str!("../../../vectors/wycheproof/ecdsa_secp256r1_sha256_test.json");
 

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod ber;
+mod digest;
 mod elements;
 mod error;
 mod extensions;
@@ -21,6 +22,7 @@ mod profile;
 mod view;
 
 pub use ber::{ber_issues, path_name, CertBer};
+pub use digest::{key_id, sha256};
 pub use error::{Error, ErrorKind, FieldProblem};
 pub use extensions::{BasicConstraints, ExtensionInfo, HardwareModuleName};
 pub use fields::{EncodedTime, Fields, KeyAlgorithm, Usage};

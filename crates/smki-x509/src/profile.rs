@@ -175,7 +175,7 @@ pub fn lints(f: &Fields, profile: Profile) -> Vec<Lint> {
             } else {
                 // Method 2 is defined on the key's bits (no need to validate the point here:
                 // PROFILE_KEY says when it is not one).
-                let method2 = smki_verify::key_id(&f.public_key);
+                let method2 = crate::key_id(&f.public_key);
                 if method2[..] != ski[..] {
                     lint(
                         "PROFILE_SKI",

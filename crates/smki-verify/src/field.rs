@@ -1,14 +1,12 @@
-//! Minimal variable-time Jacobian point arithmetic on P-256 over a small Montgomery-form
-//! field type of our own ([`Fe`]), for building fixed-base tables with batched field
-//! inversions and for the fast verifier. Public data only: the special cases are branched on.
+//! Arithmetic modulo p, the P-256 base field: a small Montgomery-form field type of our own
+//! ([`Fe`]), and the 256-bit limb helpers that the arithmetic modulo n (`scalar`) shares.
+//! Variable time where it branches (inversion of zero, the limb comparisons): public data
+//! only.
 //!
 //! Why not `p256`'s `FieldElement` (feature `expose-field`): measured here, its addition and
 //! subtraction cost ~15-20 ns (a 5-limb conditional subtraction), ours ~3-6 ns; its squaring
 //! is a multiplication, ours a dedicated squaring (~15% faster); multiplication is on par.
 //! Point formulas do about as many additions as multiplications, so this pays.
-
-use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-use p256::{AffinePoint, EncodedPoint};
 
 /// An element of the P-256 base field in Montgomery form (R = 2^256): 4 x 64-bit limbs,
 /// little-endian, always fully reduced (< p), so equality is limb equality.
@@ -222,6 +220,7 @@ impl Fe {
         Some(Fe::from_canonical(w))
     }
 
+    #[cfg(any(test, feature = "sign"))]
     pub fn to_be_bytes(self) -> [u8; 32] {
         limbs_to_be(&self.to_canonical())
     }
@@ -310,227 +309,10 @@ fn redc(t: [u64; 8]) -> [u64; 4] {
     reduce_once([t4, t5, t6, t7], c7)
 }
 
-/// An affine point (never the identity).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Affine {
-    pub x: Fe,
-    pub y: Fe,
-}
-
-/// (X, Y, Z) with x = X / Z^2, y = Y / Z^3; Z = 0 is the identity.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Jacobian {
-    pub x: Fe,
-    pub y: Fe,
-    pub z: Fe,
-}
-
-impl Affine {
-    /// From a `p256` affine point (not the identity).
-    pub fn from_p256(p: &AffinePoint) -> Affine {
-        let enc = p.to_encoded_point(false);
-        Affine::from_coordinates(
-            enc.x().expect("not the identity").as_ref(),
-            enc.y().expect("uncompressed").as_ref(),
-        )
-        .expect("coordinates below p")
-    }
-
-    /// From big-endian affine coordinates (not checked to be on the curve); None unless
-    /// both are 32 octets below p.
-    pub fn from_coordinates(x: &[u8], y: &[u8]) -> Option<Affine> {
-        Some(Affine {
-            x: Fe::from_be_bytes(x.try_into().ok()?)?,
-            y: Fe::from_be_bytes(y.try_into().ok()?)?,
-        })
-    }
-
-    /// To a `p256` affine point; the curve equation is checked (None if it fails, which
-    /// would be a bug here).
-    pub fn to_p256(self) -> Option<AffinePoint> {
-        let enc = EncodedPoint::from_affine_coordinates(
-            &self.x.to_be_bytes().into(),
-            &self.y.to_be_bytes().into(),
-            false,
-        );
-        Option::from(AffinePoint::from_encoded_point(&enc))
-    }
-
-    /// -P.
-    #[inline]
-    pub fn neg(&self) -> Affine {
-        Affine {
-            x: self.x,
-            y: -self.y,
-        }
-    }
-}
-
-impl Jacobian {
-    pub const IDENTITY: Jacobian = Jacobian {
-        x: Fe::ONE,
-        y: Fe::ONE,
-        z: Fe::ZERO,
-    };
-
-    #[inline]
-    pub fn from_affine(p: &Affine) -> Jacobian {
-        Jacobian {
-            x: p.x,
-            y: p.y,
-            z: Fe::ONE,
-        }
-    }
-
-    #[inline]
-    pub fn is_identity(&self) -> bool {
-        self.z.is_zero()
-    }
-
-    /// 2P, a = -3 (dbl-2001-b, 3M + 5S).
-    pub fn double(&self) -> Jacobian {
-        if self.is_identity() || self.y.is_zero() {
-            return Jacobian::IDENTITY;
-        }
-        let delta = self.z.square();
-        let gamma = self.y.square();
-        let beta = self.x * gamma;
-        let t = (self.x - delta) * (self.x + delta);
-        let alpha = t.double() + t;
-        let beta4 = beta.double().double();
-        let x3 = alpha.square() - beta4.double();
-        let z3 = (self.y + self.z).square() - gamma - delta;
-        let gamma2_8 = gamma.square().double().double().double();
-        let y3 = alpha * (beta4 - x3) - gamma2_8;
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
-    }
-
-    /// P + Q with Q affine (madd-2007-bl: 7M + 4S); handles P = identity, P = Q (doubles)
-    /// and P = -Q (identity) by branching: variable time.
-    #[inline]
-    pub fn add_affine(&self, q: &Affine) -> Jacobian {
-        if self.is_identity() {
-            return Jacobian::from_affine(q);
-        }
-        let z1z1 = self.z.square();
-        let u2 = q.x * z1z1;
-        let s2 = q.y * self.z * z1z1;
-        let h = u2 - self.x;
-        let rr = s2 - self.y;
-        if h.is_zero() {
-            if rr.is_zero() {
-                return self.double();
-            }
-            return Jacobian::IDENTITY;
-        }
-        let hh = h.square();
-        let i = hh.double().double();
-        let j = h * i;
-        let r = rr.double();
-        let v = self.x * i;
-        let x3 = r.square() - j - v.double();
-        let y3 = r * (v - x3) - (self.y * j).double();
-        let z3 = (self.z + h).square() - z1z1 - hh;
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
-    }
-
-    /// P + Q, both Jacobian (add-2007-bl: 11M + 5S); handles either being the identity,
-    /// P = Q (doubles) and P = -Q (identity) by branching: variable time.
-    pub fn add(&self, q: &Jacobian) -> Jacobian {
-        if self.is_identity() {
-            return *q;
-        }
-        if q.is_identity() {
-            return *self;
-        }
-        let z1z1 = self.z.square();
-        let z2z2 = q.z.square();
-        let u1 = self.x * z2z2;
-        let u2 = q.x * z1z1;
-        let s1 = self.y * q.z * z2z2;
-        let s2 = q.y * self.z * z1z1;
-        let h = u2 - u1;
-        let rr = s2 - s1;
-        if h.is_zero() {
-            if rr.is_zero() {
-                return self.double();
-            }
-            return Jacobian::IDENTITY;
-        }
-        let i = h.double().square();
-        let j = h * i;
-        let r = rr.double();
-        let v = u1 * i;
-        let x3 = r.square() - j - v.double();
-        let y3 = r * (v - x3) - (s1 * j).double();
-        let z3 = ((self.z + q.z).square() - z1z1 - z2z2) * h;
-        Jacobian {
-            x: x3,
-            y: y3,
-            z: z3,
-        }
-    }
-
-    pub fn to_affine(self) -> Option<Affine> {
-        let zinv = self.z.invert()?;
-        Some(self.to_affine_with(&zinv))
-    }
-
-    fn to_affine_with(self, zinv: &Fe) -> Affine {
-        let zinv2 = zinv.square();
-        Affine {
-            x: self.x * zinv2,
-            y: self.y * zinv2 * *zinv,
-        }
-    }
-}
-
-/// Normalises `points` (none the identity) with one field inversion (Montgomery's trick).
-pub(crate) fn batch_to_affine(points: &[Jacobian]) -> Vec<Affine> {
-    if points.is_empty() {
-        return Vec::new();
-    }
-    // prefix[i] = z_0 * ... * z_i
-    let mut prefix = Vec::with_capacity(points.len());
-    let mut acc = Fe::ONE;
-    for p in points {
-        assert!(!p.is_identity(), "batch_to_affine: identity");
-        acc = acc * p.z;
-        prefix.push(acc);
-    }
-    let mut inv = acc.invert().expect("non-zero product");
-    let mut out = vec![
-        Affine {
-            x: Fe::ZERO,
-            y: Fe::ZERO
-        };
-        points.len()
-    ];
-    for i in (0..points.len()).rev() {
-        // inv = (z_0 ... z_i)^-1
-        let zinv = if i == 0 { inv } else { inv * prefix[i - 1] };
-        inv = inv * points[i].z;
-        out[i] = points[i].to_affine_with(&zinv);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p256::{FieldElement, ProjectivePoint, Scalar};
-
-    fn affine(k: u64) -> Affine {
-        Affine::from_p256(&(ProjectivePoint::GENERATOR * Scalar::from(k)).to_affine())
-    }
+    use p256::FieldElement;
 
     /// xorshift bytes, top bit sometimes set.
     fn rnd(state: &mut u64) -> [u8; 32] {
@@ -577,40 +359,5 @@ mod tests {
         }
         assert!(Fe::ZERO.invert().is_none());
         assert_eq!(Fe::from_canonical([1, 0, 0, 0]), Fe::ONE);
-    }
-
-    #[test]
-    fn special_cases_and_batch() {
-        let g = affine(1);
-        let jg = Jacobian::from_affine(&g);
-        let two = jg.add_affine(&g); // P + P takes the doubling path
-        let two_d = jg.double();
-        let a = batch_to_affine(&[two, two_d, two.add_affine(&g), jg.double().double()]);
-        assert_eq!(a[0], affine(2));
-        assert_eq!(a[1], affine(2));
-        assert_eq!(a[2], affine(3));
-        assert_eq!(a[3], affine(4));
-        let neg = g.neg();
-        assert!(jg.add_affine(&neg).is_identity());
-        let id = jg.add_affine(&neg);
-        assert!(id.double().is_identity());
-        let back = id.add_affine(&g).to_affine().unwrap();
-        assert_eq!(back, g);
-        assert!(a.iter().all(|p| p.to_p256().is_some()));
-        // Jacobian + Jacobian: generic, identity, doubling and cancelling cases.
-        let j3 = jg.double().add_affine(&g); // 3G, Z != 1
-        let j5 = j3.add_affine(&g).add_affine(&g); // 5G
-        assert_eq!(j3.add(&j5).to_affine().unwrap(), affine(8));
-        assert_eq!(j3.add(&j3).to_affine().unwrap(), affine(6));
-        assert_eq!(j5.add(&Jacobian::IDENTITY).to_affine().unwrap(), affine(5));
-        assert_eq!(Jacobian::IDENTITY.add(&j5).to_affine().unwrap(), affine(5));
-        let m3 = Jacobian { y: -j3.y, ..j3 };
-        assert!(j3.add(&m3).is_identity());
-        // A longer chain against p256.
-        let mut acc = Jacobian::IDENTITY;
-        for k in 1..40u64 {
-            acc = acc.add_affine(&g);
-            assert_eq!(acc.to_affine().unwrap(), affine(k));
-        }
     }
 }

@@ -3,7 +3,7 @@ mod common;
 use common::{bytes, hex32, scalar, sign};
 use p256::elliptic_curve::PrimeField;
 use p256::{ProjectivePoint, Scalar};
-use smki_verify::fixed_base::{g_table, rfc6979_k, sign_prehash_with_table, GTable};
+use smki_verify::{g_table, rfc6979_k, sign_prehash_with_table, GTable};
 use smki_verify::{Backend, PlainBackend, PublicKey};
 
 #[test]
@@ -62,7 +62,7 @@ fn rfc6979_appendix_a_2_5() {
         hex32("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721").into(),
     )
     .unwrap();
-    let z = smki_verify::sha256(b"sample");
+    let z = smki_x509::sha256(b"sample");
     let k = rfc6979_k(&d, &z);
     assert_eq!(
         <[u8; 32]>::from(k.to_bytes()),
