@@ -17,8 +17,8 @@ use std::cell::RefCell;
 /// Signatures whose 1/s share one scalar inversion.
 const BATCH: usize = 64;
 
-/// Batches (of at most 64) with at least this many valid signatures take
-/// [`batch_affine`]; below, its per-step field inversions cost more than they save
+/// Batches (of at most 64) with at least this many valid signatures take the batch-affine
+/// path (`batch_affine`); below, its per-step field inversions cost more than they save
 /// (measured: break-even near 16). Public with the feature `test-hooks`, for tests that
 /// want either path.
 pub const AFFINE_MIN: usize = 20;

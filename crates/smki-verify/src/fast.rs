@@ -1,6 +1,6 @@
 //! The fast verification backend: fixed-base tables for G and for each issuer key Q
 //! (`table`), so both scalar multiplications of u1*G + u2*Q are table look-ups and
-//! additions, with no doublings (DESIGN.md "Performance facts").
+//! additions, with no doublings (docs/verification.md).
 //!
 //! * Field and point arithmetic (`field`, `point`): our own Montgomery field type, faster
 //!   addition and squaring than `p256`'s `FieldElement`, incomplete formulas with the

@@ -12,9 +12,9 @@ use std::sync::OnceLock;
 /// built once per process (~10 ms).
 ///
 /// Measured here (benches/tune.rs, single `verify`, best 64-signature slices, 4 issuers):
-/// G/Q windows 7/7 41k verifies/s, 8/8 44k, 10/8 47k, 10/9 50k, 10/10 51k, 11/9 50k. Larger windows pay
-/// more than DESIGN.md's L2 rule suggests because all look-ups of a verification are
-/// gathered before the additions start, so their cache misses overlap.
+/// G/Q windows 7/7 41k verifies/s, 8/8 44k, 10/8 47k, 10/9 50k, 10/10 51k, 11/9 50k. Larger
+/// windows pay more than the L2 rule of docs/verification.md suggests because all look-ups
+/// of a verification are gathered before the additions start, so their cache misses overlap.
 pub const G_WINDOW: u32 = 10;
 /// Window of each issuer's table for Q (signed digits): 29 windows of 256 points, 464 KB
 /// and 2.4 ms to build per issuer (benches/tune.rs; w = 10 gains ~3% more for 832 KB and

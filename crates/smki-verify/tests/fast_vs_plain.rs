@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{bytes, hex32, scalar};
+use common::{bytes, hex32, scalar, sub_be};
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::elliptic_curve::{Field, PrimeField};
@@ -363,23 +363,13 @@ fn comparison_handles_r_plus_n() {
         }
         o
     };
-    let sub = |a: &[u8; 32], b: &[u8; 32]| -> [u8; 32] {
-        let mut o = [0u8; 32];
-        let mut borrow = 0i16;
-        for i in (0..32).rev() {
-            let v = a[i] as i16 - b[i] as i16 - borrow;
-            o[i] = v.rem_euclid(256) as u8;
-            borrow = (v < 0) as i16;
-        }
-        o
-    };
     // p - n, from the hex of p and n; p - n - 1 is the largest r with r + n < p.
-    let p_minus_n = sub(&hex32(P), &n);
+    let p_minus_n = sub_be(&hex32(P), &n);
     assert_eq!(
         p_minus_n,
         hex32("000000000000000000000000000000004319055358e8617b0c46353d039cdaae")
     );
-    let p_minus_n_minus_1 = sub(&p_minus_n, &be(&Scalar::ONE));
+    let p_minus_n_minus_1 = sub_be(&p_minus_n, &be(&Scalar::ONE));
     for z in [1u64, 2, 0xdead_beef, u64::MAX] {
         for r in [
             be(&Scalar::ONE),

@@ -1,6 +1,6 @@
 mod common;
 
-use common::{bytes, hex32, scalar, sign};
+use common::{bytes, hex32, scalar, sign, sub_be};
 use p256::elliptic_curve::PrimeField;
 use p256::{ProjectivePoint, Scalar};
 use smki_verify::{g_table, rfc6979_k, sign_prehash_with_table, GTable};
@@ -90,13 +90,7 @@ fn rfc6979_digest_above_n_is_reduced() {
     let d = scalar("d", 1);
     let z = [0xff; 32];
     let n = hex32("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-    let mut zr = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let v = z[i] as i16 - n[i] as i16 - borrow;
-        zr[i] = v.rem_euclid(256) as u8;
-        borrow = (v < 0) as i16;
-    }
+    let zr = sub_be(&z, &n);
     assert_eq!(rfc6979_k(&d, &z), rfc6979_k(&d, &zr));
     let (r, s) = sign_prehash_with_table(&d, &z, &rfc6979_k(&d, &z)).unwrap();
     let (pk, _, _) = sign(&d, &z);

@@ -18,6 +18,18 @@ pub fn hex32(s: &str) -> [u8; 32] {
     hex(s).try_into().expect("32 octets")
 }
 
+/// a - b as 32-octet big-endian integers, modulo 2^256.
+pub fn sub_be(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    let mut o = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let v = a[i] as i16 - b[i] as i16 - borrow;
+        o[i] = v.rem_euclid(256) as u8;
+        borrow = (v < 0) as i16;
+    }
+    o
+}
+
 /// Deterministic 32 octets from a label and a counter.
 pub fn bytes(label: &str, i: u64) -> [u8; 32] {
     let mut h = sha2::Sha256::new();
