@@ -3,6 +3,7 @@
 mod support;
 
 use serde_json::Value;
+use smki_scan::audit::AuditCode;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,7 +67,7 @@ fn remediated_corpus() -> Corpus {
 }
 
 /// Audits `rem` with `manifest` against the original; returns (exit code, failure codes).
-fn audit(c: &Corpus, rem: &Path, manifest: &Path) -> (i32, Vec<String>) {
+fn audit(c: &Corpus, rem: &Path, manifest: &Path) -> (i32, Vec<AuditCode>) {
     let json = c.path("audit.json");
     let o = Command::new(SMKI)
         .args(["audit", "--quiet", "--original"])
@@ -86,7 +87,7 @@ fn audit(c: &Corpus, rem: &Path, manifest: &Path) -> (i32, Vec<String>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
+        .map(|f| serde_json::from_value(f["code"].clone()).unwrap())
         .collect();
     (o.status.code().unwrap_or(-1), codes)
 }
@@ -109,7 +110,12 @@ fn changed_entries(c: &Corpus) -> Vec<Value> {
     manifest_lines(c)
         .iter()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|v| v["kind"] == "changed")
+        .filter(|v| {
+            matches!(
+                serde_json::from_value(v.clone()),
+                Ok(smki_scan::manifest::Entry::Changed { .. })
+            )
+        })
         .collect()
 }
 
@@ -168,11 +174,11 @@ fn neg(s: [u8; 32]) -> [u8; 32] {
     out
 }
 
-fn expect_failure(c: &Corpus, rem: &Path, manifest: &Path, code: &str, what: &str) {
+fn expect_failure(c: &Corpus, rem: &Path, manifest: &Path, code: AuditCode, what: &str) {
     let (exit, codes) = audit(c, rem, manifest);
     assert_eq!(exit, 1, "{what}: audit must fail (codes {codes:?})");
     assert!(
-        codes.iter().any(|x| x == code),
+        codes.contains(&code),
         "{what}: expected {code}, got {codes:?}"
     );
     println!("{what}: caught as {codes:?}");
@@ -207,7 +213,7 @@ fn every_kind_of_tampering_is_caught() {
     let at = tbs_range(&der).start + 20;
     der[at] ^= 0x01;
     fs::write(&f, der).unwrap();
-    expect_failure(&c, &t, &manifest, "TBS_CHANGED", "tbs byte flipped");
+    expect_failure(&c, &t, &manifest, AuditCode::TbsChanged, "tbs byte flipped");
 
     // A different valid signature swapped in: (r, n - s) verifies too.
     let t = fresh("t-sig");
@@ -216,12 +222,18 @@ fn every_kind_of_tampering_is_caught() {
         smki_der::encode::signature_bit_string(&r, &neg(s))
     });
     fs::write(&f, der).unwrap();
-    expect_failure(&c, &t, &manifest, "RS_CHANGED", "other valid signature");
+    expect_failure(
+        &c,
+        &t,
+        &manifest,
+        AuditCode::RsChanged,
+        "other valid signature",
+    );
 
     // A certificate dropped.
     let t = fresh("t-drop");
     fs::remove_file(clean_file(&c, &t)).unwrap();
-    expect_failure(&c, &t, &manifest, "DROPPED", "certificate dropped");
+    expect_failure(&c, &t, &manifest, AuditCode::Dropped, "certificate dropped");
 
     // One added (a copy of a CA certificate, under a new name).
     let t = fresh("t-add");
@@ -231,7 +243,7 @@ fn every_kind_of_tampering_is_caught() {
         victim.with_file_name("0-added.der"),
     )
     .unwrap();
-    expect_failure(&c, &t, &manifest, "ADDED", "certificate added");
+    expect_failure(&c, &t, &manifest, AuditCode::Added, "certificate added");
 
     // One duplicated (a second copy right after the original).
     let t = fresh("t-dup");
@@ -239,7 +251,13 @@ fn every_kind_of_tampering_is_caught() {
     let mut name = victim.file_name().unwrap().to_os_string();
     name.push(".dup.der");
     fs::copy(&victim, victim.with_file_name(name)).unwrap();
-    expect_failure(&c, &t, &manifest, "DUPLICATED", "certificate duplicated");
+    expect_failure(
+        &c,
+        &t,
+        &manifest,
+        AuditCode::Duplicated,
+        "certificate duplicated",
+    );
 
     // A manifest line edited.
     let mut lines = manifest_lines(&c);
@@ -250,7 +268,7 @@ fn every_kind_of_tampering_is_caught() {
         &c,
         &c.path("rem"),
         &edited,
-        "MANIFEST_CHAIN",
+        AuditCode::ManifestChain,
         "manifest line edited",
     );
 
@@ -263,7 +281,7 @@ fn every_kind_of_tampering_is_caught() {
         &c,
         &c.path("rem"),
         &reordered,
-        "MANIFEST_CHAIN",
+        AuditCode::ManifestChain,
         "manifest lines reordered",
     );
 
@@ -286,7 +304,6 @@ fn every_kind_of_tampering_is_caught() {
         .collect();
     let orig_path = c.path("sim/certs").join(victim.strip_prefix(&t).unwrap());
     let orig = fs::read(&orig_path).unwrap();
-    let hex_sha = |b: &[u8]| hex::encode(smki_x509::sha256(b));
     let index = files(&c.path("sim/certs"))
         .iter()
         .position(|p| *p == orig_path)
@@ -303,12 +320,12 @@ fn every_kind_of_tampering_is_caught() {
         serial: None,
         issuer_key_id: None,
         eui64: None,
-        old_sha256: hex_sha(&orig),
-        new_sha256: hex_sha(&re),
+        old_sha256: smki_x509::sha256(&orig),
+        new_sha256: smki_x509::sha256(&re),
         defects_fixed: vec![],
-        r: hex::encode(r),
-        s: hex::encode(s),
-        prev: String::new(),
+        r,
+        s,
+        prev: Default::default(),
     });
     entries.sort_by_key(|e| e.index());
     for e in entries {
@@ -320,7 +337,7 @@ fn every_kind_of_tampering_is_caught() {
         &c,
         &t,
         &forged_path,
-        "UNAFFECTED_CHANGED",
+        AuditCode::UnaffectedChanged,
         "unaffected certificate re-encoded",
     );
 }

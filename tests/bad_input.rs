@@ -3,11 +3,14 @@
 //! still scanned; the exit code follows the policy; nothing panics; remediation neither drops
 //! nor alters the bad record.
 use serde_json::Value;
+use smki_der::DefectCode;
+use smki_scan::Verdict;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod support;
+use support::{typed, verdict};
 
 const SMKI: &str = env!("CARGO_BIN_EXE_smki");
 
@@ -94,7 +97,7 @@ impl Case {
             good_certificates().len(),
             "every good certificate is still scanned"
         );
-        assert!(good.iter().all(|f| f["verdict"] != "unreadable"));
+        assert!(good.iter().all(|f| verdict(f) != Verdict::Unreadable));
         let bad = all
             .into_iter()
             .filter(|f| !f["locator"]["file"].as_str().unwrap().contains("/good-"))
@@ -159,7 +162,7 @@ fn empty_file() {
     let c = Case::new("empty", |d| fs::write(d.join("empty.der"), b"").unwrap());
     let (bad, code) = c.scan();
     let f = one_bad(&bad, "empty.der", 0, "empty file");
-    assert_eq!(f["verdict"], "unreadable");
+    assert_eq!(verdict(&f), Verdict::Unreadable);
     assert_eq!(
         code, 1,
         "--fail-on unreadable: an unreadable record fails the scan"
@@ -181,7 +184,7 @@ fn truncated_certificate_and_length_past_the_end() {
     let (bad, _) = c.scan();
     assert_eq!(bad.len(), 2);
     for f in &bad {
-        assert_eq!(f["verdict"], "unreadable");
+        assert_eq!(verdict(f), Verdict::Unreadable);
         assert_eq!(f["locator"]["offset"], 0);
         assert!(f["reason"].as_str().unwrap().contains("truncated"), "{f}");
     }
@@ -204,7 +207,7 @@ fn random_bytes() {
     });
     let (bad, _) = c.scan();
     assert!(
-        !bad.is_empty() && bad.iter().all(|f| f["verdict"] == "unreadable"),
+        !bad.is_empty() && bad.iter().all(|f| verdict(f) == Verdict::Unreadable),
         "{bad:?}"
     );
     c.remediate(&["random.der"]);
@@ -232,13 +235,13 @@ fn pem_with_wrong_label_and_broken_base64() {
         .iter()
         .map(|f| f["locator"]["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(bad[0]["verdict"], "unreadable");
+    assert_eq!(verdict(&bad[0]), Verdict::Unreadable);
     assert!(
         bad[0]["reason"].as_str().unwrap().contains("PRIVATE KEY"),
         "{}",
         bad[0]
     );
-    assert_eq!(bad[1]["verdict"], "unreadable");
+    assert_eq!(verdict(&bad[1]), Verdict::Unreadable);
     assert!(
         bad[1]["reason"].as_str().unwrap().contains("base64"),
         "{}",
@@ -247,7 +250,8 @@ fn pem_with_wrong_label_and_broken_base64() {
     assert_eq!(bad[1]["locator"]["record"], 1);
     assert!(bad[1]["locator"]["offset"].as_u64().unwrap() > 0);
     assert_ne!(
-        bad[2]["verdict"], "unreadable",
+        verdict(&bad[2]),
+        Verdict::Unreadable,
         "the good block after the bad ones is read"
     );
     assert!(lines[0] < lines[1] && lines[1] < lines[2]);
@@ -300,13 +304,13 @@ fn rsa_p384_and_ed25519_certificates() {
     let (bad, code) = c.scan();
     assert_eq!(bad.len(), 3);
     for f in &bad {
-        assert_eq!(f["verdict"], "unverifiable", "{f}");
+        assert_eq!(verdict(f), Verdict::Unverifiable, "{f}");
         assert!(
             f["defects"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|d| d["code"] == "CERT_UNSUPPORTED_ALG"),
+                .any(|d| typed::<DefectCode>(&d["code"]) == DefectCode::CertUnsupportedAlg),
             "{f}"
         );
         assert_eq!(f["locator"]["offset"], 0);
@@ -334,7 +338,7 @@ fn unreadable_file_and_symlink_loop() {
     assert!(bad
         .iter()
         .any(|f| f["reason"].as_str().unwrap().contains("symlink loop")));
-    assert!(bad.iter().all(|f| f["verdict"] == "unreadable"));
+    assert!(bad.iter().all(|f| verdict(f) == Verdict::Unreadable));
     assert_eq!(code, 1);
     // Nothing can be read from them, so nothing can be copied: remediation says so (exit 1)
     // and lists them; every good certificate is still written.
@@ -370,13 +374,16 @@ fn extract_with_a_bad_row() {
     assert_eq!(csv.len(), 4, "3 good rows and the bad one");
     let b = csv
         .iter()
-        .find(|f| f["verdict"] == "unreadable")
+        .find(|f| verdict(f) == Verdict::Unreadable)
         .expect("the bad row");
     assert_eq!(b["locator"]["line"], 3);
     assert_eq!(b["locator"]["record"], 1);
     assert!(b["locator"]["offset"].as_u64().unwrap() > 0);
     assert!(
-        csv.iter().filter(|f| f["verdict"] != "unreadable").count() == 3,
+        csv.iter()
+            .filter(|f| verdict(f) != Verdict::Unreadable)
+            .count()
+            == 3,
         "the rows after the bad one are read"
     );
 

@@ -14,6 +14,7 @@
 //!
 //! The `smki` binary must agree with the library, and its run time is printed.
 
+use smki_der::DefectCode;
 use smki_repo::Locator;
 use smki_scan::{Examiner, Finding, Prediction, SignatureCheck, Verdict};
 use smki_verify::KeySource;
@@ -150,12 +151,12 @@ fn library_verdicts_on_the_dcc_test_certificates() {
     let (ex, cas) = examiner(&certs);
     assert!(cas >= 1, "the set holds CA certificates (Z1 at least)");
     // The subject key identifiers the CA certificates of the set declare.
-    let anchor_skis: BTreeSet<String> = certs
+    let anchor_skis: BTreeSet<Vec<u8>> = certs
         .iter()
         .filter(|c| Examiner::<smki_verify::PlainBackend>::is_ca_certificate(&c.der))
         .filter_map(|c| {
             let view = CertView::split(&c.der).ok()?;
-            Fields::parse(&view).ok()?.subject_key_id.map(hex::encode)
+            Fields::parse(&view).ok()?.subject_key_id
         })
         .collect();
     let findings = examine_in_order(&ex, certs.iter());
@@ -177,8 +178,11 @@ fn library_verdicts_on_the_dcc_test_certificates() {
             failures.push(format!(
                 "{}: AKI {} but verdict {} ({})",
                 c.name,
-                f.issuer_key_id.as_deref().unwrap_or(""),
-                f.verdict.as_str(),
+                f.issuer_key_id
+                    .as_deref()
+                    .map(hex::encode)
+                    .unwrap_or_default(),
+                f.verdict,
                 f.reason
             ));
         }
@@ -200,8 +204,9 @@ fn library_verdicts_on_the_dcc_test_certificates() {
                 };
                 if !ok {
                     failures.push(format!(
-                        "{}: issuer key {issuer_key_id} reported as {key_source:?}",
-                        c.name
+                        "{}: issuer key {} reported as {key_source:?}",
+                        c.name,
+                        hex::encode(issuer_key_id)
                     ));
                 }
             }
@@ -214,7 +219,7 @@ fn library_verdicts_on_the_dcc_test_certificates() {
             failures.push(format!(
                 "{}: clean, yet defects {:?} / predictions {:?}",
                 c.name,
-                f.codes(),
+                f.codes().collect::<Vec<_>>(),
                 f.predictions
             ));
         }
@@ -227,12 +232,12 @@ fn library_verdicts_on_the_dcc_test_certificates() {
     );
     let want = BTreeMap::from([
         (
-            "clean",
+            Verdict::Clean.as_str(),
             TOTAL - REMEDIABLE.len() - NEEDS_REISSUE.len() - UNVERIFIABLE.len(),
         ),
-        ("remediable", REMEDIABLE.len()),
-        ("needs_reissue", NEEDS_REISSUE.len()),
-        ("unverifiable", UNVERIFIABLE.len()),
+        (Verdict::Remediable.as_str(), REMEDIABLE.len()),
+        (Verdict::NeedsReissue.as_str(), NEEDS_REISSUE.len()),
+        (Verdict::Unverifiable.as_str(), UNVERIFIABLE.len()),
     ]);
     if counts != want {
         failures.push(format!("verdict counts {counts:?}, expected {want:?}"));
@@ -244,7 +249,7 @@ fn library_verdicts_on_the_dcc_test_certificates() {
     ] {
         let got = prefixes_with(&certs, &findings, v);
         if got != set(list) {
-            failures.push(format!("{}: {got:?}, expected {list:?}", v.as_str()));
+            failures.push(format!("{v}: {got:?}, expected {list:?}"));
         }
     }
 
@@ -274,8 +279,12 @@ fn library_verdicts_on_the_dcc_test_certificates() {
         if f.verdict != Verdict::Remediable {
             continue;
         }
-        if f.codes() != ["SIG_INT_LEADING_ZERO"] {
-            failures.push(format!("{}: remediable with {:?}", c.name, f.codes()));
+        if !f.codes().eq([DefectCode::SigIntLeadingZero]) {
+            failures.push(format!(
+                "{}: remediable with {:?}",
+                c.name,
+                f.codes().collect::<Vec<_>>()
+            ));
         }
         if f.predictions.java != Prediction::Reject {
             failures.push(format!(
@@ -309,9 +318,7 @@ fn library_verdicts_on_the_dcc_test_certificates() {
         if again.verdict != Verdict::Clean {
             failures.push(format!(
                 "{}: re-encoded, verdict {} ({})",
-                c.name,
-                again.verdict.as_str(),
-                again.reason
+                c.name, again.verdict, again.reason
             ));
         }
         if again.r != f.r || again.s != f.s {
@@ -319,9 +326,7 @@ fn library_verdicts_on_the_dcc_test_certificates() {
         }
         eprintln!(
             "  {} remediable ({} redundant octet(s)); re-encoded: {}",
-            c.name,
-            redundant,
-            again.verdict.as_str()
+            c.name, redundant, again.verdict
         );
     }
     if !failures.is_empty() {
@@ -357,10 +362,10 @@ fn smki_inspect_binary_agrees_with_the_library() {
     let Some(certs) = load() else { return };
     let (ex, _) = examiner(&certs);
     let findings = examine_in_order(&ex, certs.iter());
-    let library: BTreeMap<&str, &str> = certs
+    let library: BTreeMap<&str, Verdict> = certs
         .iter()
         .zip(&findings)
-        .map(|(c, f)| (c.name.as_str(), f.verdict.as_str()))
+        .map(|(c, f)| (c.name.as_str(), f.verdict))
         .collect();
 
     let (report, took) = smki_inspect(Path::new(DIR));
@@ -372,7 +377,7 @@ fn smki_inspect_binary_agrees_with_the_library() {
         if cfg!(debug_assertions) { "debug" } else { "release" }
     );
     assert_eq!(report.len(), certs.len(), "one finding per certificate");
-    let mut binary: BTreeMap<String, String> = BTreeMap::new();
+    let mut binary: BTreeMap<String, Verdict> = BTreeMap::new();
     for f in &report {
         let file = f["locator"]["file"].as_str().expect("locator.file");
         let name = Path::new(file)
@@ -380,7 +385,7 @@ fn smki_inspect_binary_agrees_with_the_library() {
             .and_then(|n| n.to_str())
             .expect("file name")
             .to_string();
-        let verdict = f["verdict"].as_str().expect("verdict").to_string();
+        let verdict: Verdict = serde_json::from_value(f["verdict"].clone()).expect("verdict");
         assert!(
             binary.insert(name.clone(), verdict).is_none(),
             "{name} reported twice"
@@ -409,7 +414,7 @@ fn smki_inspect_binary_agrees_with_the_library() {
     );
     let disagreements: Vec<String> = library
         .iter()
-        .filter(|(name, v)| binary.get(**name).map(String::as_str) != Some(**v))
+        .filter(|(name, v)| binary.get(**name) != Some(*v))
         .map(|(name, v)| format!("{name}: library {v}, binary {:?}", binary.get(*name)))
         .collect();
     assert!(
@@ -439,11 +444,7 @@ fn verdicts_do_not_depend_on_record_order() {
         .map(|(c, (a, b))| {
             format!(
                 "{}: in name order {} ({}); in reverse order {} ({})",
-                c.name,
-                a.verdict.as_str(),
-                a.reason,
-                b.verdict.as_str(),
-                b.reason
+                c.name, a.verdict, a.reason, b.verdict, b.reason
             )
         })
         .collect();
@@ -510,15 +511,12 @@ fn scan_summary_matches_inspect_one_by_one() {
     }
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
-    for v in [
-        "clean",
-        "remediable",
-        "needs_reissue",
-        "unverifiable",
-        "unreadable",
-    ] {
+    for v in Verdict::ALL.iter().map(|v| v.as_str()) {
         let n = inspected.iter().filter(|f| f["verdict"] == v).count() as u64;
         assert_eq!(summary["verdicts"][v], n, "summary count of {v}");
     }
-    assert_eq!(summary["defects"]["SIG_INT_LEADING_ZERO"], 2);
+    assert_eq!(
+        summary["defects"][DefectCode::SigIntLeadingZero.as_str()],
+        2
+    );
 }

@@ -21,10 +21,12 @@ mod support;
 
 use serde_json::Value;
 use sha2::Digest;
+use smki_scan::manifest::Entry;
+use smki_scan::{Prediction, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use support::{jsonl, smki};
+use support::{jsonl, smki, typed, verdict};
 use support::{IssuerKey, JavaVerifier};
 
 const DIR: &str = concat!(
@@ -180,7 +182,7 @@ fn dcc_remediation_audits_clean_and_java_accepts() {
     );
     let remediable: BTreeSet<&String> = findings
         .iter()
-        .filter(|(_, f)| f["verdict"] == "remediable")
+        .filter(|(_, f)| verdict(f) == Verdict::Remediable)
         .map(|(n, _)| n)
         .collect();
     let changed: BTreeSet<&String> = originals
@@ -196,7 +198,7 @@ fn dcc_remediation_audits_clean_and_java_accepts() {
     let manifest = jsonl(&manifest_path);
     let entries: BTreeMap<String, &Value> = manifest
         .iter()
-        .filter(|e| e["kind"] == "changed")
+        .filter(|e| matches!(typed(e), Entry::Changed { .. }))
         .map(|e| (locator_name(e), e))
         .collect();
     assert_eq!(
@@ -210,8 +212,12 @@ fn dcc_remediation_audits_clean_and_java_accepts() {
     for (name, f) in &findings {
         let g = &rescan[name];
         if changed.contains(name) {
-            assert_eq!(g["verdict"], "clean", "{name} after remediation: {g}");
-            assert_eq!(g["predictions"]["java"], "accept", "{name}");
+            assert_eq!(verdict(g), Verdict::Clean, "{name} after remediation: {g}");
+            assert_eq!(
+                typed::<Prediction>(&g["predictions"]["java"]),
+                Prediction::Accept,
+                "{name}"
+            );
         } else {
             assert_eq!(
                 g["verdict"], f["verdict"],
@@ -289,7 +295,7 @@ fn dcc_remediation_audits_clean_and_java_accepts() {
             .iter()
             .filter(|(n, der)| {
                 !changed.contains(n)
-                    && findings[*n]["verdict"] == "clean"
+                    && verdict(&findings[*n]) == Verdict::Clean
                     && support::authority_key_id(der).as_ref() == Some(aki)
             })
             .map(|(n, _)| n)

@@ -1,33 +1,27 @@
 //! `smki inspect` and `smki scan` agree with the simulator's ground truth on every
 //! certificate of a corpus that carries every defect code and every other injection, in
 //! every dump format.
+mod support;
+
 use serde_json::Value;
+use smki_der::DefectCode;
+use smki_scan::Verdict;
+use smki_sim::Injection;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
+use support::{typed, verdict};
 
 const SMKI: &str = env!("CARGO_BIN_EXE_smki");
 
-/// Every injection the simulator knows, at a rate that gives each a few dozen certificates.
-const INJECTIONS: &[&str] = &[
-    "SIG_INT_LEADING_ZERO",
-    "SIG_INT_NEGATIVE",
-    "SIG_INT_EMPTY",
-    "SIG_INT_LEADING_FF",
-    "SIG_LEN_LONG_FORM",
-    "SIG_LEN_INDEFINITE",
-    "SIG_LEN_LEADING_ZERO",
-    "SIG_TRAILING_DATA",
-    "SIG_EXTRA_ELEMENT",
-    "SIG_NOT_SEQUENCE",
-    "SIG_TRUNCATED",
-    "SIG_BITSTRING_UNUSED_BITS",
-    "SIG_RANGE",
-    "CERT_BER",
-    "BAD_SIGNATURE",
-    "ISSUER_ABSENT",
-    "UNREADABLE",
-];
+/// The defect code an injection puts into a certificate, if it is one.
+fn injected_code(i: Injection) -> Option<DefectCode> {
+    match i {
+        Injection::Sig(code) => Some(code),
+        Injection::CertBer => Some(DefectCode::CertBer),
+        _ => None,
+    }
+}
 
 fn simulate(out: &Path, format: &str, count: u32) {
     let mut cmd = Command::new(SMKI);
@@ -42,8 +36,9 @@ fn simulate(out: &Path, format: &str, count: u32) {
         format,
     ]);
     cmd.arg("--out").arg(out);
-    for name in INJECTIONS {
-        cmd.args(["--inject", &format!("{name}=0.012")]);
+    // Every injection the simulator knows, at a rate that gives each a few dozen certificates.
+    for i in Injection::all() {
+        cmd.args(["--inject", &format!("{}=0.012", i.name())]);
     }
     let st = cmd.status().expect("run smki simulate");
     assert!(st.success(), "smki simulate failed");
@@ -88,8 +83,8 @@ fn compare(out: &Path, truth: &[Value], findings: &[Value], what: &str) {
         truth.len(),
         "{what}: one finding per certificate"
     );
-    let mut per_verdict: HashMap<String, usize> = HashMap::new();
-    let mut per_code: HashMap<String, usize> = HashMap::new();
+    let mut per_verdict: HashMap<Verdict, usize> = HashMap::new();
+    let mut per_code: HashMap<DefectCode, usize> = HashMap::new();
     for t in truth {
         let key = (
             t["file"].as_str().unwrap().to_string(),
@@ -98,28 +93,24 @@ fn compare(out: &Path, truth: &[Value], findings: &[Value], what: &str) {
         let f = by_place
             .get(&key)
             .unwrap_or_else(|| panic!("{what}: no finding for {key:?}"));
-        let expected = t["expected_verdict"].as_str().unwrap();
+        let expected: Verdict = typed(&t["expected_verdict"]);
         assert_eq!(
-            f["verdict"], expected,
+            verdict(f),
+            expected,
             "{what}: {key:?} ({}): verdict; finding: {f}",
             t["injected"]
         );
-        *per_verdict.entry(expected.to_string()).or_default() += 1;
+        *per_verdict.entry(expected).or_default() += 1;
         assert_eq!(
             f["sha256"], t["sha256"],
             "{what}: {key:?}: sha256 ({expected})"
         );
-        let mut want: Vec<&str> = t["defects"]
+        let mut want: Vec<DefectCode> = typed(&t["defects"]);
+        let mut got: Vec<DefectCode> = f["defects"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| c.as_str().unwrap())
-            .collect();
-        let mut got: Vec<&str> = f["defects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["code"].as_str().unwrap())
+            .map(|d| typed(&d["code"]))
             .collect();
         want.sort();
         want.dedup();
@@ -131,29 +122,20 @@ fn compare(out: &Path, truth: &[Value], findings: &[Value], what: &str) {
             t["injected"]
         );
         for c in want {
-            *per_code.entry(c.to_string()).or_default() += 1;
+            *per_code.entry(c).or_default() += 1;
         }
     }
     println!(
         "{what}: {} certificates agree; verdicts {per_verdict:?}; codes {per_code:?}",
         truth.len()
     );
-    for code in INJECTIONS
-        .iter()
-        .filter(|c| c.starts_with("SIG_") || c.starts_with("CERT_"))
-    {
+    for code in Injection::all().into_iter().filter_map(injected_code) {
         assert!(
-            per_code.get(*code).copied().unwrap_or(0) > 0,
+            per_code.get(&code).copied().unwrap_or(0) > 0,
             "{what}: corpus has no {code}"
         );
     }
-    for v in [
-        "clean",
-        "remediable",
-        "needs_reissue",
-        "unverifiable",
-        "unreadable",
-    ] {
+    for v in Verdict::ALL {
         assert!(
             per_verdict.get(v).copied().unwrap_or(0) > 0,
             "{what}: corpus has no {v}"
@@ -228,23 +210,18 @@ fn scan_agrees_with_ground_truth_in_every_format() {
                 want,
                 "extract: records after applying deltas"
             );
-            let verdicts = |vs: Vec<&str>| {
-                let mut m: HashMap<String, usize> = HashMap::new();
+            let verdicts = |vs: Vec<Verdict>| {
+                let mut m: HashMap<Verdict, usize> = HashMap::new();
                 for v in vs {
-                    *m.entry(v.to_string()).or_default() += 1;
+                    *m.entry(v).or_default() += 1;
                 }
                 m
             };
-            let got = verdicts(
-                findings
-                    .iter()
-                    .map(|f| f["verdict"].as_str().unwrap())
-                    .collect(),
-            );
+            let got = verdicts(findings.iter().map(verdict).collect());
             let exp = verdicts(
                 truth
                     .iter()
-                    .map(|t| t["expected_verdict"].as_str().unwrap())
+                    .map(|t| typed(&t["expected_verdict"]))
                     .collect(),
             );
             assert_eq!(got, exp, "extract: verdict counts");
@@ -254,7 +231,7 @@ fn scan_agrees_with_ground_truth_in_every_format() {
                 .collect();
             for t in truth
                 .iter()
-                .filter(|t| t["expected_verdict"] != "unreadable")
+                .filter(|t| typed::<Verdict>(&t["expected_verdict"]) != Verdict::Unreadable)
             {
                 let f = by_sha
                     .get(t["sha256"].as_str().unwrap())
@@ -266,10 +243,12 @@ fn scan_agrees_with_ground_truth_in_every_format() {
         // The summary counts what the findings say.
         let remediable = findings
             .iter()
-            .filter(|f| f["verdict"] == "remediable")
+            .filter(|f| verdict(f) == Verdict::Remediable)
             .count();
         assert_eq!(
-            summary["verdicts"]["remediable"].as_u64().unwrap() as usize,
+            summary["verdicts"][Verdict::Remediable.as_str()]
+                .as_u64()
+                .unwrap() as usize,
             remediable,
             "{format}"
         );

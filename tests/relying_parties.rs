@@ -16,6 +16,7 @@
 mod support;
 
 use smki_der::encode;
+use smki_der::DefectCode::{self, *};
 use smki_repo::Locator;
 use smki_scan::{Examiner, Finding, Prediction, Verdict};
 use smki_verify::{Backend, PlainBackend, PublicKey};
@@ -36,7 +37,7 @@ struct Row {
     shape: Shape,
     build: Build,
     /// The defect codes smki must report for this variant (as a set, in any order).
-    codes: &'static [&'static str],
+    codes: &'static [DefectCode],
 }
 
 fn any(_: &[u8; 32], _: &[u8; 32]) -> bool {
@@ -73,25 +74,25 @@ fn rows() -> Vec<Row> {
             name: "leading 0x00 in r (fixed-width signer, r < 2^247)",
             shape: |r, s| r[0] == 0 && r[1] < 0x80 && r[1] != 0 && s[0] != 0,
             build: |r, s| encode::faulty_fixed_width_bit_string(r, s),
-            codes: &["SIG_INT_LEADING_ZERO"],
+            codes: &[SigIntLeadingZero],
         },
         Row {
             name: "1 redundant 0x00 before r",
             shape: |r, _| r[0] != 0 && r[0] < 0x80,
             build: |r, s| bit_string(0, &seq(&[int_with_zeros(r, 1), der_int(s)].concat())),
-            codes: &["SIG_INT_LEADING_ZERO"],
+            codes: &[SigIntLeadingZero],
         },
         Row {
             name: "2 redundant 0x00 before r",
             shape: any,
             build: |r, s| bit_string(0, &seq(&[int_with_zeros(r, 2), der_int(s)].concat())),
-            codes: &["SIG_INT_LEADING_ZERO"],
+            codes: &[SigIntLeadingZero],
         },
         Row {
             name: "1 redundant 0x00 before s",
             shape: any,
             build: |r, s| bit_string(0, &seq(&[der_int(r), int_with_zeros(s, 1)].concat())),
-            codes: &["SIG_INT_LEADING_ZERO"],
+            codes: &[SigIntLeadingZero],
         },
         Row {
             name: "long-form length on the SEQUENCE (30 81 LL)",
@@ -102,7 +103,7 @@ fn rows() -> Vec<Row> {
                 sig.extend(ints);
                 bit_string(0, &sig)
             },
-            codes: &["SIG_LEN_LONG_FORM"],
+            codes: &[SigLenLongForm],
         },
         Row {
             name: "long-form length on r (02 81 LL)",
@@ -114,7 +115,7 @@ fn rows() -> Vec<Row> {
                 ints.extend(der_int(s));
                 bit_string(0, &seq(&ints))
             },
-            codes: &["SIG_LEN_LONG_FORM"],
+            codes: &[SigLenLongForm],
         },
         Row {
             name: "indefinite length on the SEQUENCE (30 80 .. 00 00)",
@@ -126,32 +127,32 @@ fn rows() -> Vec<Row> {
                 sig.extend([0, 0]);
                 bit_string(0, &sig)
             },
-            codes: &["SIG_LEN_INDEFINITE"],
+            codes: &[SigLenIndefinite],
         },
         Row {
             name: "trailing byte after the SEQUENCE",
             shape: any,
             build: |r, s| bit_string(0, &[der_sig(r, s), vec![0]].concat()),
-            codes: &["SIG_TRAILING_DATA"],
+            codes: &[SigTrailingData],
         },
         Row {
             name: "third element in the SEQUENCE (02 01 01)",
             shape: any,
             build: |r, s| bit_string(0, &seq(&[der_int(r), der_int(s), vec![2, 1, 1]].concat())),
-            codes: &["SIG_EXTRA_ELEMENT"],
+            codes: &[SigExtraElement],
         },
         Row {
             name: "negative r (0x00 pad missing)",
             // High bit set, and not FF followed by >= 0x80 (that reads as a redundant 0xFF).
             shape: |r, _| r[0] >= 0x80 && !(r[0] == 0xff && r[1] >= 0x80),
             build: |r, s| bit_string(0, &seq(&[tlv(0x02, r), der_int(s)].concat())),
-            codes: &["SIG_INT_NEGATIVE"],
+            codes: &[SigIntNegative],
         },
         Row {
             name: "negative s (0x00 pad missing)",
             shape: |_, s| s[0] >= 0x80 && !(s[0] == 0xff && s[1] >= 0x80),
             build: |r, s| bit_string(0, &seq(&[der_int(r), tlv(0x02, s)].concat())),
-            codes: &["SIG_INT_NEGATIVE"],
+            codes: &[SigIntNegative],
         },
         Row {
             // inject's SIG_INT_LEADING_FF: one 0xFF before a negative r (33 octets).
@@ -161,25 +162,25 @@ fn rows() -> Vec<Row> {
                 let content = [&[0xffu8][..], &r[..]].concat();
                 bit_string(0, &seq(&[tlv(0x02, &content), der_int(s)].concat()))
             },
-            codes: &["SIG_INT_LEADING_FF"],
+            codes: &[SigIntLeadingFf],
         },
         Row {
             name: "BIT STRING 1 unused bit, pad bit 0",
             shape: |_, s| s[31] & 1 == 0,
             build: |r, s| bit_string(1, &der_sig(r, s)),
-            codes: &["SIG_BITSTRING_UNUSED_BITS"],
+            codes: &[SigBitstringUnusedBits],
         },
         Row {
             name: "BIT STRING 1 unused bit, pad bit 1",
             shape: |_, s| s[31] & 1 == 1,
             build: |r, s| bit_string(1, &der_sig(r, s)),
-            codes: &["SIG_BITSTRING_UNUSED_BITS"],
+            codes: &[SigBitstringUnusedBits],
         },
         Row {
             name: "BIT STRING 7 unused bits, pad bits 0",
             shape: |_, s| s[31] & 0x7f == 0,
             build: |r, s| bit_string(7, &der_sig(r, s)),
-            codes: &["SIG_BITSTRING_UNUSED_BITS"],
+            codes: &[SigBitstringUnusedBits],
         },
         Row {
             name: "long-form length of the BIT STRING (03 81 LL)",
@@ -189,7 +190,7 @@ fn rows() -> Vec<Row> {
                 assert!(body.len() < 0x80);
                 [vec![0x03, 0x81, body.len() as u8], body].concat()
             },
-            codes: &["CERT_BER"],
+            codes: &[CertBer],
         },
         Row {
             name: "BIT STRING length 03 82 00 LL (leading 0x00)",
@@ -198,7 +199,7 @@ fn rows() -> Vec<Row> {
                 let body = [vec![0u8], der_sig(r, s)].concat();
                 [vec![0x03, 0x82, 0x00, body.len() as u8], body].concat()
             },
-            codes: &["CERT_BER"],
+            codes: &[CertBer],
         },
         Row {
             name: "high s (n - s)",
@@ -220,7 +221,7 @@ fn ff_missing_pad_row() -> Row {
         name: "negative r starting FF 8x (missing pad)",
         shape: |r, _| r[0] == 0xff && r[1] >= 0x80,
         build: |r, s| bit_string(0, &seq(&[tlv(0x02, r), der_int(s)].concat())),
-        codes: &["SIG_INT_LEADING_FF"],
+        codes: &[SigIntLeadingFf],
     }
 }
 
@@ -228,7 +229,7 @@ fn prediction_bool(p: Prediction) -> Option<bool> {
     match p {
         Prediction::Accept => Some(true),
         Prediction::Reject => Some(false),
-        Prediction::Unknown => None,
+        _ => None,
     }
 }
 
@@ -244,7 +245,7 @@ fn pr(p: Prediction) -> &'static str {
     match p {
         Prediction::Accept => "A",
         Prediction::Reject => "R",
-        Prediction::Unknown => "?",
+        _ => "?",
     }
 }
 
@@ -253,7 +254,7 @@ struct Variant {
     path: PathBuf,
     der: Vec<u8>,
     finding: Finding,
-    want_codes: &'static [&'static str],
+    want_codes: &'static [DefectCode],
 }
 
 /// Rows of the DESIGN.md table, then rows probing beyond it (negative s, 7 unused bits,
@@ -400,8 +401,8 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
             ar(ja.accept),
             pr(po),
             ar(oa.accept),
-            f.verdict.as_str(),
-            f.codes().join(",")
+            f.verdict,
+            f.codes_text(",")
         );
         if !ja.accept {
             eprintln!("{:<54}java:    {}", "", ja.detail);
@@ -434,7 +435,7 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
             ));
         }
         // What smki reports about the encoding itself.
-        let mut got: Vec<&str> = f.codes();
+        let mut got: Vec<DefectCode> = f.codes().collect();
         got.sort_unstable();
         let mut want = v.want_codes.to_vec();
         want.sort_unstable();
@@ -452,10 +453,7 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         if f.verdict != want_verdict {
             failures.push(format!(
                 "{}: verdict {} ({}), expected {}",
-                v.name,
-                f.verdict.as_str(),
-                f.reason,
-                want_verdict.as_str()
+                v.name, f.verdict, f.reason, want_verdict
             ));
         }
     }
@@ -482,9 +480,7 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         if again.verdict != Verdict::Clean {
             failures.push(format!(
                 "{}: re-encoded, verdict {} ({})",
-                v.name,
-                again.verdict.as_str(),
-                again.reason
+                v.name, again.verdict, again.reason
             ));
         }
         let path = dir.join(format!("{i:02}-reencoded.pem"));

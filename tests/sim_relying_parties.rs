@@ -27,31 +27,41 @@ mod support;
 
 use serde_json::Value;
 use sha2::Digest;
+use smki_der::DefectCode::{self, *};
+use smki_scan::manifest::Entry;
+use smki_scan::{Prediction, RelyingParty, Verdict};
+use smki_x509::Profile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use support::{jsonl, smki};
+use support::{jsonl, smki, typed, verdict};
 use support::{Answer, IssuerKey, JavaVerifier};
 
 /// Every signature-encoding defect `smki remediate` can fix, as injected by the simulator
 /// (CERT_BER: the half of the injections on the signatureValue BIT STRING's own length;
 /// the other half is inside the tbsCertificate and needs reissue). SIG_INT_LEADING_ZERO
 /// also comes from the default 2018 faulty signer.
-const REMEDIABLE_CODES: &[&str] = &[
-    "SIG_INT_LEADING_ZERO",
-    "SIG_INT_NEGATIVE",
-    "SIG_INT_LEADING_FF",
-    "SIG_LEN_LONG_FORM",
-    "SIG_LEN_INDEFINITE",
-    "SIG_LEN_LEADING_ZERO",
-    "SIG_TRAILING_DATA",
-    "SIG_EXTRA_ELEMENT",
-    "SIG_BITSTRING_UNUSED_BITS",
-    "CERT_BER",
+const REMEDIABLE_CODES: &[DefectCode] = &[
+    SigIntLeadingZero,
+    SigIntNegative,
+    SigIntLeadingFf,
+    SigLenLongForm,
+    SigLenIndefinite,
+    SigLenLeadingZero,
+    SigTrailingData,
+    SigExtraElement,
+    SigBitstringUnusedBits,
+    CertBer,
 ];
 
-const PROFILES: &[&str] = &["root", "issuing_ca", "device_ca", "organisation", "device"];
+const PROFILES: &[Profile] = &[
+    Profile::Root,
+    Profile::IssuingCa,
+    Profile::DeviceCa,
+    Profile::Organisation,
+    Profile::Device,
+];
 
 /// See the module documentation: organisation certificates from 2016 have expired.
 const OPENSSL_FLAGS: &[&str] = &["-no_check_time"];
@@ -193,21 +203,23 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
 
     // Every certificate, CA certificates included, with its profile from the ground truth.
     let truth = jsonl(&sim.join("ground-truth.jsonl"));
-    let mut certs: Vec<(String, PathBuf)> = Vec::new();
+    let mut certs: Vec<(Profile, PathBuf)> = Vec::new();
     let mut seen = BTreeSet::new();
     for t in &truth {
         let file = t["file"].as_str().unwrap();
         if !seen.insert(file.to_string()) {
             continue;
         }
-        assert_eq!(t["expected_verdict"], "clean", "defect rate 0: {t}");
-        certs.push((t["profile"].as_str().unwrap().to_string(), sim.join(file)));
+        assert_eq!(
+            typed::<Verdict>(&t["expected_verdict"]),
+            Verdict::Clean,
+            "defect rate 0: {t}"
+        );
+        certs.push((typed(&t["profile"]), sim.join(file)));
     }
-    let mut per_profile: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut per_profile: BTreeMap<Profile, usize> = BTreeMap::new();
     for (p, _) in &certs {
-        *per_profile
-            .entry(PROFILES.iter().find(|x| *x == p).expect("known profile"))
-            .or_default() += 1;
+        *per_profile.entry(*p).or_default() += 1;
     }
     for p in PROFILES {
         assert!(per_profile.contains_key(p), "no {p} certificate simulated");
@@ -290,7 +302,7 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
     // Negative controls: the same harness rejects when it should, so the acceptances above
     // are real. A device certificate under the root's key (not its issuer); and openssl
     // without the intermediates.
-    let (_, device) = certs.iter().find(|(p, _)| p == "device").unwrap();
+    let (_, device) = certs.iter().find(|(p, _)| *p == Profile::Device).unwrap();
     let root_der = support::pem_to_der(&std::fs::read_to_string(&cas.root_pem).unwrap());
     let root_der_path = tmp.path().join("root.der");
     std::fs::write(&root_der_path, root_der).unwrap();
@@ -329,14 +341,14 @@ fn clean_simulated_certificates_are_accepted_by_java_and_openssl() {
 
 /// One certificate of the remediation corpus that smki did not call clean.
 struct Case {
-    codes: Vec<String>,
-    verdict: String,
+    codes: Vec<DefectCode>,
+    verdict: Verdict,
     original: PathBuf,
     /// The remediated file, for changed certificates.
     remediated: Option<PathBuf>,
     issuer: PathBuf,
-    predicted_java: String,
-    predicted_openssl: String,
+    predicted_java: Prediction,
+    predicted_openssl: Prediction,
 }
 
 #[derive(Default)]
@@ -405,14 +417,17 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
         .map(|f| (PathBuf::from(f["locator"]["file"].as_str().unwrap()), f))
         .collect();
     let manifest = jsonl(&manifest_path);
-    let changed: HashMap<PathBuf, &Value> = manifest
+    let changed: HashMap<PathBuf, Entry> = manifest
         .iter()
-        .filter(|e| e["kind"] == "changed")
-        .map(|e| (PathBuf::from(e["locator"]["file"].as_str().unwrap()), e))
+        .map(typed::<Entry>)
+        .filter_map(|e| match &e {
+            Entry::Changed { locator, .. } => Some((PathBuf::from(&*locator.file), e)),
+            _ => None,
+        })
         .collect();
     let remediable: BTreeSet<&PathBuf> = findings
         .iter()
-        .filter(|(_, f)| f["verdict"] == "remediable")
+        .filter(|(_, f)| verdict(f) == Verdict::Remediable)
         .map(|(p, _)| p)
         .collect();
     assert_eq!(
@@ -423,34 +438,38 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
 
     let mut cases: Vec<Case> = Vec::new();
     for (path, f) in &findings {
-        if f["verdict"] == "clean" {
+        if verdict(f) == Verdict::Clean {
             continue;
         }
         let der = read_der(path);
         assert_eq!(sha256_hex(&der), f["sha256"].as_str().unwrap(), "{path:?}");
-        let mut codes: Vec<String> = f["defects"]
+        let mut codes: Vec<DefectCode> = f["defects"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| d["code"].as_str().unwrap().to_string())
+            .map(|d| typed(&d["code"]))
             .collect();
         codes.sort();
         codes.dedup();
         let remediated = changed.get(path).map(|entry| {
+            let Entry::Changed {
+                old_sha256,
+                new_sha256,
+                defects_fixed,
+                ..
+            } = entry
+            else {
+                unreachable!("changed entries only")
+            };
             let file = rem.join(path.strip_prefix(&certs).expect("under certs/"));
             let new = read_der(&file);
-            assert_eq!(sha256_hex(&der), entry["old_sha256"].as_str().unwrap());
+            assert_eq!(sha256_hex(&der), hex::encode(old_sha256));
             assert_eq!(
                 sha256_hex(&new),
-                entry["new_sha256"].as_str().unwrap(),
+                hex::encode(new_sha256),
                 "{file:?}: the remediated file is the one the manifest names"
             );
-            let mut fixed: Vec<String> = entry["defects_fixed"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_str().unwrap().to_string())
-                .collect();
+            let mut fixed = defects_fixed.clone();
             fixed.sort();
             fixed.dedup();
             assert_eq!(fixed, codes, "{path:?}: defects_fixed = the scan's defects");
@@ -465,12 +484,12 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
         });
         cases.push(Case {
             codes,
-            verdict: f["verdict"].as_str().unwrap().to_string(),
+            verdict: verdict(f),
             issuer: cas.issuer_of(&der, path),
             original: path.clone(),
             remediated,
-            predicted_java: f["predictions"]["java"].as_str().unwrap().to_string(),
-            predicted_openssl: f["predictions"]["openssl"].as_str().unwrap().to_string(),
+            predicted_java: typed(&f["predictions"]["java"]),
+            predicted_openssl: typed(&f["predictions"]["openssl"]),
         });
     }
     cases.sort_by(|a, b| a.original.cmp(&b.original));
@@ -501,33 +520,38 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
     let mut fixed_answers = java_fixed.iter().zip(openssl_fixed);
     let mut examples: BTreeMap<(String, &str), String> = BTreeMap::new();
     for ((c, ja), oa) in cases.iter().zip(java_orig).zip(openssl_orig) {
-        let label = if c.verdict == "remediable" {
-            c.codes.join("+")
+        let codes: Vec<&str> = c.codes.iter().map(|c| c.as_str()).collect();
+        let label = if c.verdict == Verdict::Remediable {
+            codes.join("+")
         } else {
-            format!("{} ({})", c.codes.join("+"), c.verdict)
+            format!("{} ({})", codes.join("+"), c.verdict)
         };
         let t = tally.entry(label.clone()).or_default();
         t.n += 1;
-        t.java_pred_accept += (c.predicted_java == "accept") as usize;
+        t.java_pred_accept += (c.predicted_java == Prediction::Accept) as usize;
         t.java_accept += ja.accept as usize;
-        t.openssl_pred_accept += (c.predicted_openssl == "accept") as usize;
+        t.openssl_pred_accept += (c.predicted_openssl == Prediction::Accept) as usize;
         t.openssl_accept += oa.accept as usize;
         if !ja.accept {
             examples
-                .entry((label.clone(), "java"))
+                .entry((label.clone(), RelyingParty::Java.as_str()))
                 .or_insert(ja.detail.clone());
         }
         if !oa.accept {
             examples
-                .entry((label.clone(), "openssl"))
+                .entry((label.clone(), RelyingParty::Openssl.as_str()))
                 .or_insert(oa.detail.clone());
         }
         for (rp, predicted, answer) in [
-            ("java", &c.predicted_java, ja),
-            ("openssl", &c.predicted_openssl, oa),
+            (RelyingParty::Java, &c.predicted_java, ja),
+            (RelyingParty::Openssl, &c.predicted_openssl, oa),
         ] {
-            let actual = if answer.accept { "accept" } else { "reject" };
-            if predicted != actual {
+            let actual = if answer.accept {
+                Prediction::Accept
+            } else {
+                Prediction::Reject
+            };
+            if *predicted != actual {
                 t.mismatches += 1;
                 failures.push(format!(
                     "{label}: {}: smki predicts {rp} {predicted}, {rp} did {actual} ({})",
@@ -594,10 +618,7 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
 
     // Every remediable code was remediated at least once.
     for code in REMEDIABLE_CODES {
-        let n = fixed
-            .iter()
-            .filter(|c| c.codes.iter().any(|x| x == code))
-            .count();
+        let n = fixed.iter().filter(|c| c.codes.contains(code)).count();
         assert!(n > 0, "no changed certificate carries {code}");
     }
     assert!(

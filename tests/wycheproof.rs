@@ -236,8 +236,8 @@ fn in_range(v: &[u8; 32]) -> bool {
     v.iter().any(|&b| b != 0) && v < &P256_ORDER
 }
 
-fn codes(enc: &SignatureEncoding) -> BTreeSet<&'static str> {
-    enc.defects.iter().map(|d| d.code.as_str()).collect()
+fn codes(enc: &SignatureEncoding) -> BTreeSet<DefectCode> {
+    enc.defects.iter().map(|d| d.code).collect()
 }
 
 struct Outcome {
@@ -407,7 +407,7 @@ fn check_rule(rule: Rule, o: &Outcome) -> Option<String> {
                 && o.verifies
         }
         Rule::MissingZeroOfValidSignature => {
-            codes(e) == BTreeSet::from(["SIG_INT_NEGATIVE"])
+            codes(e) == BTreeSet::from([DefectCode::SigIntNegative])
                 && (e.r_read == IntRead::NegativeAsUnsigned
                     || e.s_read == IntRead::NegativeAsUnsigned)
                 && o.verifies
@@ -568,7 +568,7 @@ fn faulty_fixed_width_and_injected_encodings_of_valid_vectors() {
         ] {
             let bs = encode::inject(&r, &s, &[code], o.id).expect("injectable");
             let ie = analyse_signature(&bs, 0);
-            assert_eq!(codes(&ie), BTreeSet::from([code.as_str()]), "tcId {}", o.id);
+            assert_eq!(codes(&ie), BTreeSet::from([code]), "tcId {}", o.id);
             assert_eq!(ie.rs(), Some((r, s)), "tcId {}: {code} read back", o.id);
         }
         checked += 1;

@@ -25,7 +25,7 @@ pub struct Args {
     csv: Option<PathBuf>,
     /// Exit 1 when any record's verdict is at or above this level
     /// (clean < remediable < unverifiable < needs-reissue < unreadable), or never.
-    #[arg(long, value_enum, default_value = "remediable")]
+    #[arg(long, value_enum, default_value_t = FailOn::Remediable)]
     fail_on: FailOn,
 }
 
@@ -39,22 +39,22 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// The least grave verdict that fails the run (`None`: never).
+    fn threshold(self) -> Option<Verdict> {
+        match self {
+            FailOn::Remediable => Some(Verdict::Remediable),
+            FailOn::Unverifiable => Some(Verdict::Unverifiable),
+            FailOn::NeedsReissue => Some(Verdict::NeedsReissue),
+            FailOn::Unreadable => Some(Verdict::Unreadable),
+            FailOn::Never => None,
+        }
+    }
+
+    /// Does a record of verdict `v` fail the run ([`Verdict::severity`] at or above the
+    /// threshold)?
     pub fn fails(self, v: Verdict) -> bool {
-        let rank = |v: Verdict| match v {
-            Verdict::Clean => 0,
-            Verdict::Remediable => 1,
-            Verdict::Unverifiable => 2,
-            Verdict::NeedsReissue => 3,
-            Verdict::Unreadable => 4,
-        };
-        let threshold = match self {
-            FailOn::Remediable => 1,
-            FailOn::Unverifiable => 2,
-            FailOn::NeedsReissue => 3,
-            FailOn::Unreadable => 4,
-            FailOn::Never => return false,
-        };
-        rank(v) >= threshold
+        self.threshold()
+            .is_some_and(|t| v.severity() >= t.severity())
     }
 }
 
@@ -212,5 +212,34 @@ impl Progress {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailOn;
+    use smki_scan::Verdict;
+
+    #[test]
+    fn fail_on_is_by_severity() {
+        let failing = |level: FailOn| -> Vec<Verdict> {
+            Verdict::ALL
+                .iter()
+                .copied()
+                .filter(|&v| level.fails(v))
+                .collect()
+        };
+        use Verdict::*;
+        assert_eq!(
+            failing(FailOn::Remediable),
+            [Remediable, NeedsReissue, Unverifiable, Unreadable]
+        );
+        assert_eq!(
+            failing(FailOn::Unverifiable),
+            [NeedsReissue, Unverifiable, Unreadable]
+        );
+        assert_eq!(failing(FailOn::NeedsReissue), [NeedsReissue, Unreadable]);
+        assert_eq!(failing(FailOn::Unreadable), [Unreadable]);
+        assert!(failing(FailOn::Never).is_empty());
     }
 }

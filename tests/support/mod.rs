@@ -753,3 +753,19 @@ pub fn authority_key_id(der: &[u8]) -> Option<Vec<u8>> {
         .find(|(t, _)| *t == 0x80)
         .map(|(_, id)| id.to_vec())
 }
+
+// ---------------------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------------------
+
+/// A value of a report (a verdict, a defect code, a list of them...) read as its enum:
+/// only the names the vocabulary declares read.
+pub fn typed<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> T {
+    serde_json::from_value(v.clone())
+        .unwrap_or_else(|e| panic!("{v} is not a {}: {e}", std::any::type_name::<T>()))
+}
+
+/// A finding's verdict.
+pub fn verdict(finding: &serde_json::Value) -> smki_scan::Verdict {
+    typed(&finding["verdict"])
+}

@@ -170,8 +170,8 @@ fn clean_negative(m: &[u8]) -> bool {
 }
 
 /// A signatureValue BIT STRING element for (r, s) carrying exactly the signature defects in
-/// `codes` (each at most once; `CertBer` is not a signature defect and is refused). `variant`
-/// picks among equivalent ways (which integer, how many octets, ...) deterministically.
+/// `codes` (each at most once; a code that is not a signature defect, such as `CertBer`, is
+/// refused). `variant` picks among equivalent ways (which integer, how many octets, ...) deterministically.
 /// Returns `None` when the combination cannot be applied to this (r, s) (for example
 /// `SigIntNegative` needs r or s with its high bit set).
 ///
@@ -208,7 +208,7 @@ pub fn inject(r: &[u8; 32], s: &[u8; 32], codes: &[DefectCode], variant: u64) ->
         .iter()
         .enumerate()
         .all(|(i, c)| !codes[..i].contains(c));
-    if !in_range(r) || !in_range(s) || !distinct || codes.contains(&CertBer) {
+    if !in_range(r) || !in_range(s) || !distinct || codes.iter().any(|c| !c.is_signature()) {
         return None;
     }
     let has = |c| codes.contains(&c);

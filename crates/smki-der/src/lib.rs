@@ -10,6 +10,8 @@
 //!   path of element indices ([`BerIssue`]).
 //! * [`oid_text`]: an OBJECT IDENTIFIER's contents as dotted text; [`utc_time`] and
 //!   [`generalized_time`]: a Time's contents (RFC 5280 forms) as Unix seconds.
+//! * [`vocabulary!`]: the one way a stable code (a defect code, a verdict, a lint code...)
+//!   is declared: an enum whose variants carry their names, serialised under them.
 //! * [`encode`]: canonical DER encoding (lengths, INTEGERs, TLVs, `ECDSA-Sig-Value`) and the
 //!   defect injectors used by the simulator and the tests.
 //!
@@ -26,6 +28,7 @@ mod header;
 mod oid;
 mod signature;
 mod time;
+mod vocabulary;
 mod walk;
 
 pub mod encode;

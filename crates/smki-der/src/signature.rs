@@ -18,97 +18,55 @@ pub const P256_ORDER: [u8; 32] = [
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
 
-/// Encoding defects, with stable codes (DESIGN.md, "Vocabulary").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum DefectCode {
-    /// r or s carries redundant leading 0x00 octets (the 2018 defect).
-    SigIntLeadingZero,
-    /// r or s has its high bit set without the 0x00 pad: a negative INTEGER.
-    SigIntNegative,
-    /// r or s is an INTEGER with no content octets.
-    SigIntEmpty,
-    /// r or s carries redundant leading 0xFF octets.
-    SigIntLeadingFf,
-    /// A length inside the signature uses the long form where DER needs the short form.
-    SigLenLongForm,
-    /// A length inside the signature is indefinite (0x80 ... 00 00).
-    SigLenIndefinite,
-    /// A long-form length inside the signature has redundant leading 0x00 octets.
-    SigLenLeadingZero,
-    /// Bytes follow the ECDSA-Sig-Value SEQUENCE inside the BIT STRING.
-    SigTrailingData,
-    /// The ECDSA-Sig-Value SEQUENCE holds more than two elements.
-    SigExtraElement,
-    /// The BIT STRING does not hold a SEQUENCE (or r or s is not an INTEGER).
-    SigNotSequence,
-    /// A length inside the signature runs past the end of the BIT STRING.
-    SigTruncated,
-    /// The signatureValue BIT STRING declares unused bits.
-    SigBitstringUnusedBits,
-    /// r or s is 0 or >= n.
-    SigRange,
-    /// A non-DER encoding elsewhere in the certificate (see the path).
-    CertBer,
+crate::vocabulary! {
+    /// Defects, with stable codes (DESIGN.md, "Vocabulary"): the signature encoding's
+    /// (`SIG_*`) and the rest of the certificate's (`CERT_*`). A finding's defects all carry
+    /// one of these.
+    #[derive(PartialOrd, Ord)]
+    pub enum DefectCode {
+        /// r or s carries redundant leading 0x00 octets (the 2018 defect).
+        SigIntLeadingZero = "SIG_INT_LEADING_ZERO",
+        /// r or s has its high bit set without the 0x00 pad: a negative INTEGER.
+        SigIntNegative = "SIG_INT_NEGATIVE",
+        /// r or s is an INTEGER with no content octets.
+        SigIntEmpty = "SIG_INT_EMPTY",
+        /// r or s carries redundant leading 0xFF octets.
+        SigIntLeadingFf = "SIG_INT_LEADING_FF",
+        /// A length inside the signature uses the long form where DER needs the short form.
+        SigLenLongForm = "SIG_LEN_LONG_FORM",
+        /// A length inside the signature is indefinite (0x80 ... 00 00).
+        SigLenIndefinite = "SIG_LEN_INDEFINITE",
+        /// A long-form length inside the signature has redundant leading 0x00 octets.
+        SigLenLeadingZero = "SIG_LEN_LEADING_ZERO",
+        /// Bytes follow the ECDSA-Sig-Value SEQUENCE inside the BIT STRING.
+        SigTrailingData = "SIG_TRAILING_DATA",
+        /// The ECDSA-Sig-Value SEQUENCE holds more than two elements.
+        SigExtraElement = "SIG_EXTRA_ELEMENT",
+        /// The BIT STRING does not hold a SEQUENCE (or r or s is not an INTEGER).
+        SigNotSequence = "SIG_NOT_SEQUENCE",
+        /// A length inside the signature runs past the end of the BIT STRING.
+        SigTruncated = "SIG_TRUNCATED",
+        /// The signatureValue BIT STRING declares unused bits.
+        SigBitstringUnusedBits = "SIG_BITSTRING_UNUSED_BITS",
+        /// r or s is 0 or >= n.
+        SigRange = "SIG_RANGE",
+        /// A non-DER encoding elsewhere in the certificate (see the path).
+        CertBer = "CERT_BER",
+        /// The tbsCertificate's signature algorithm differs from the signatureAlgorithm.
+        CertSigAlgMismatch = "CERT_SIG_ALG_MISMATCH",
+        /// The signature algorithm is not ecdsa-with-SHA256 (or a self-signed certificate's
+        /// key is not P-256).
+        CertUnsupportedAlg = "CERT_UNSUPPORTED_ALG",
+    }
 }
 
 impl DefectCode {
-    /// Every code, in declaration order.
-    pub const ALL: &'static [DefectCode] = &[
-        DefectCode::SigIntLeadingZero,
-        DefectCode::SigIntNegative,
-        DefectCode::SigIntEmpty,
-        DefectCode::SigIntLeadingFf,
-        DefectCode::SigLenLongForm,
-        DefectCode::SigLenIndefinite,
-        DefectCode::SigLenLeadingZero,
-        DefectCode::SigTrailingData,
-        DefectCode::SigExtraElement,
-        DefectCode::SigNotSequence,
-        DefectCode::SigTruncated,
-        DefectCode::SigBitstringUnusedBits,
-        DefectCode::SigRange,
-        DefectCode::CertBer,
-    ];
-
-    /// The stable code, e.g. `SIG_INT_LEADING_ZERO`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DefectCode::SigIntLeadingZero => "SIG_INT_LEADING_ZERO",
-            DefectCode::SigIntNegative => "SIG_INT_NEGATIVE",
-            DefectCode::SigIntEmpty => "SIG_INT_EMPTY",
-            DefectCode::SigIntLeadingFf => "SIG_INT_LEADING_FF",
-            DefectCode::SigLenLongForm => "SIG_LEN_LONG_FORM",
-            DefectCode::SigLenIndefinite => "SIG_LEN_INDEFINITE",
-            DefectCode::SigLenLeadingZero => "SIG_LEN_LEADING_ZERO",
-            DefectCode::SigTrailingData => "SIG_TRAILING_DATA",
-            DefectCode::SigExtraElement => "SIG_EXTRA_ELEMENT",
-            DefectCode::SigNotSequence => "SIG_NOT_SEQUENCE",
-            DefectCode::SigTruncated => "SIG_TRUNCATED",
-            DefectCode::SigBitstringUnusedBits => "SIG_BITSTRING_UNUSED_BITS",
-            DefectCode::SigRange => "SIG_RANGE",
-            DefectCode::CertBer => "CERT_BER",
-        }
-    }
-
-    /// Parses a stable code.
-    pub fn parse(code: &str) -> Option<DefectCode> {
-        DefectCode::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str().eq_ignore_ascii_case(code))
-    }
-
     /// Is this a defect of the signature encoding (as opposed to the rest of the certificate)?
     pub fn is_signature(self) -> bool {
-        !matches!(self, DefectCode::CertBer)
-    }
-}
-
-impl core::fmt::Display for DefectCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
+        !matches!(
+            self,
+            DefectCode::CertBer | DefectCode::CertSigAlgMismatch | DefectCode::CertUnsupportedAlg
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 //! encodes them canonically, verifies under the issuer key, and matches its manifest entry.
 //! Nothing is added, dropped or duplicated; the manifest chain is intact and agrees with
 //! both dumps.
+use crate::finding::code_names;
 use crate::manifest::{read_manifest, Entry};
 use crate::{for_each_ordered, Examiner, Finding, Verdict};
 use serde::Serialize;
@@ -16,13 +17,48 @@ use std::collections::BTreeMap;
 use std::collections::VecDeque;
 use std::ops::Range;
 
+smki_der::vocabulary! {
+    /// What an audit failure is (README.md, "smki audit").
+    pub enum AuditCode {
+        /// A byte of the tbsCertificate differs.
+        TbsChanged = "TBS_CHANGED",
+        /// A byte of the signatureAlgorithm differs.
+        SigAlgChanged = "SIG_ALG_CHANGED",
+        /// A different signature was put in: (r, s) differ.
+        RsChanged = "RS_CHANGED",
+        /// The new signature is not DER.
+        NotCanonical = "NOT_CANONICAL",
+        /// The remediated certificate is not clean (it does not verify).
+        NotValid = "NOT_VALID",
+        /// A certificate that was not remediable was changed.
+        UnaffectedChanged = "UNAFFECTED_CHANGED",
+        /// A remediable certificate was left unchanged without being listed.
+        NotRemediated = "NOT_REMEDIATED",
+        /// A changed certificate has no changed entry in the manifest.
+        NotInManifest = "NOT_IN_MANIFEST",
+        /// The manifest disagrees with the dumps about a record (or the count).
+        ManifestMismatch = "MANIFEST_MISMATCH",
+        /// The manifest lists a record the original dump does not have.
+        ManifestExtra = "MANIFEST_EXTRA",
+        /// A record left alone is not listed as such (with its verdict).
+        LeftAloneUnlisted = "LEFT_ALONE_UNLISTED",
+        /// A manifest line was edited, removed or reordered, or the end line is wrong.
+        ManifestChain = "MANIFEST_CHAIN",
+        /// The remediated dump lost a record.
+        Dropped = "DROPPED",
+        /// The remediated dump gained a record.
+        Added = "ADDED",
+        /// The remediated dump repeats a record.
+        Duplicated = "DUPLICATED",
+        /// A record reads in one dump and not in the other.
+        Unreadable = "UNREADABLE",
+    }
+}
+
 /// One thing that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditFailure {
-    /// A stable code: TBS_CHANGED, SIG_ALG_CHANGED, RS_CHANGED, NOT_CANONICAL, NOT_VALID,
-    /// UNAFFECTED_CHANGED, NOT_REMEDIATED, NOT_IN_MANIFEST, MANIFEST_MISMATCH, MANIFEST_EXTRA,
-    /// LEFT_ALONE_UNLISTED, DROPPED, ADDED, DUPLICATED, MANIFEST_CHAIN, UNREADABLE.
-    pub code: &'static str,
+    pub code: AuditCode,
     /// Index of the record in the original dump, where one applies.
     pub index: Option<u64>,
     pub locator: Option<Locator>,
@@ -40,8 +76,8 @@ pub struct AuditReport {
     pub left_alone: u64,
     pub manifest_entries: u64,
     pub failures: Vec<AuditFailure>,
-    /// Failures per code.
-    pub failure_counts: BTreeMap<String, u64>,
+    /// Failures per code (in name order).
+    pub failure_counts: BTreeMap<&'static str, u64>,
 }
 
 impl AuditReport {
@@ -49,7 +85,7 @@ impl AuditReport {
         self.failures.is_empty()
     }
     fn fail(&mut self, f: AuditFailure) {
-        *self.failure_counts.entry(f.code.to_string()).or_default() += 1;
+        *self.failure_counts.entry(f.code.as_str()).or_default() += 1;
         self.failures.push(f);
     }
 }
@@ -100,7 +136,7 @@ impl Keyed {
 enum Pair {
     Both(u64, Item, Item),
     Dropped(u64, Item),
-    Added(Item, &'static str),
+    Added(Item, AuditCode),
 }
 
 /// Aligns two streams by identity, looking one record ahead on each side to tell an
@@ -159,19 +195,19 @@ impl<A: Iterator<Item = Item>, B: Iterator<Item = Item>> Iterator for Align<A, B
             }
             (None, Some(y)) => {
                 let code = if self.is_last_b(y) {
-                    "DUPLICATED"
+                    AuditCode::Duplicated
                 } else {
-                    "ADDED"
+                    AuditCode::Added
                 };
                 Some(Pair::Added(self.take_b()?, code))
             }
             (Some(x), Some(y)) => {
                 if !same(Some(x), Some(y)) {
                     if self.is_last_b(y) {
-                        return Some(Pair::Added(self.take_b()?, "DUPLICATED"));
+                        return Some(Pair::Added(self.take_b()?, AuditCode::Duplicated));
                     }
                     if same(Some(x), self.qb.get(1)) {
-                        return Some(Pair::Added(self.take_b()?, "ADDED"));
+                        return Some(Pair::Added(self.take_b()?, AuditCode::Added));
                     }
                     if same(self.qa.get(1), Some(y)) {
                         self.index += 1;
@@ -211,7 +247,7 @@ pub fn audit<B: Backend>(
     let check = read_manifest(manifest);
     for (line, problem) in &check.problems {
         report.fail(AuditFailure {
-            code: "MANIFEST_CHAIN",
+            code: AuditCode::ManifestChain,
             index: None,
             locator: None,
             detail: format!("manifest line {line}: {problem}"),
@@ -264,7 +300,7 @@ pub fn audit<B: Backend>(
     for (i, e) in &entries {
         if !seen.contains(i) {
             report.fail(AuditFailure {
-                code: "MANIFEST_EXTRA",
+                code: AuditCode::ManifestExtra,
                 index: Some(*i),
                 locator: None,
                 detail: format!(
@@ -276,7 +312,7 @@ pub fn audit<B: Backend>(
     if let Some((records, _, _)) = check.end {
         if records != report.original_records {
             report.fail(AuditFailure {
-                code: "MANIFEST_MISMATCH",
+                code: AuditCode::ManifestMismatch,
                 index: None,
                 locator: None,
                 detail: format!(
@@ -336,7 +372,7 @@ fn check_pair(
     let (i, x, y) = match p {
         Pair::Dropped(i, x) => {
             out.push(AuditFailure {
-                code: "DROPPED",
+                code: AuditCode::Dropped,
                 index: Some(*i),
                 locator: Some(locator(x)),
                 detail: "the record is missing from the remediated dump".into(),
@@ -344,13 +380,13 @@ fn check_pair(
             return (out, Kind::Other);
         }
         Pair::Added(y, code) => {
-            let detail = if *code == "DUPLICATED" {
+            let detail = if *code == AuditCode::Duplicated {
                 "the remediated dump repeats the record before it"
             } else {
                 "the remediated dump has a record the original does not"
             };
             out.push(AuditFailure {
-                code,
+                code: *code,
                 index: None,
                 locator: Some(locator(y)),
                 detail: detail.into(),
@@ -361,7 +397,7 @@ fn check_pair(
     };
     let orig = orig.expect("a pair of both has its original examined");
     let loc = Some(orig.locator.clone());
-    let mut fail = |code: &'static str, detail: String| {
+    let mut fail = |code: AuditCode, detail: String| {
         out.push(AuditFailure {
             code,
             index: Some(i),
@@ -375,7 +411,7 @@ fn check_pair(
         (Err(_), Err(_)) => {
             if !matches!(entry, Some(Entry::LeftAlone { .. })) {
                 fail(
-                    "LEFT_ALONE_UNLISTED",
+                    AuditCode::LeftAloneUnlisted,
                     "unreadable record not listed as left alone in the manifest".into(),
                 );
             }
@@ -383,7 +419,7 @@ fn check_pair(
         }
         _ => {
             fail(
-                "UNREADABLE",
+                AuditCode::Unreadable,
                 "the record is readable in one dump and not in the other".into(),
             );
             return (out, Kind::Other);
@@ -396,26 +432,25 @@ fn check_pair(
                 let listed = matches!(entry, Some(Entry::LeftAlone { .. }));
                 if !listed {
                     fail(
-                        "NOT_REMEDIATED",
+                        AuditCode::NotRemediated,
                         format!(
                             "remediable ({}) but unchanged and not listed as left alone",
-                            orig.codes().join(", ")
+                            orig.codes_text(", ")
                         ),
                     );
                 }
                 Kind::LeftAlone
             }
             v => {
-                if !matches!(entry, Some(Entry::LeftAlone { verdict, .. }) if verdict == v.as_str())
-                {
-                    fail("LEFT_ALONE_UNLISTED", format!("{} record not listed as left alone (with that verdict) in the manifest", v.as_str()));
+                if !matches!(entry, Some(Entry::LeftAlone { verdict, .. }) if *verdict == v) {
+                    fail(AuditCode::LeftAloneUnlisted, format!("{v} record not listed as left alone (with that verdict) in the manifest"));
                 }
                 Kind::LeftAlone
             }
         };
         if matches!(entry, Some(Entry::Changed { .. })) {
             fail(
-                "MANIFEST_MISMATCH",
+                AuditCode::ManifestMismatch,
                 "the manifest says changed, but the record is byte-identical".into(),
             );
         }
@@ -423,58 +458,56 @@ fn check_pair(
     }
     // Changed: everything but the signature encoding must be the same.
     let (Ok(vx), Ok(vy)) = (CertView::split(xd), CertView::split(yd)) else {
-        fail("UNREADABLE", "a changed record does not split into tbsCertificate / signatureAlgorithm / signatureValue".into());
+        fail(AuditCode::Unreadable, "a changed record does not split into tbsCertificate / signatureAlgorithm / signatureValue".into());
         return (out, Kind::Other);
     };
     if vx.tbs_bytes() != vy.tbs_bytes() {
-        fail("TBS_CHANGED", "tbsCertificate is not byte-identical".into());
+        fail(
+            AuditCode::TbsChanged,
+            "tbsCertificate is not byte-identical".into(),
+        );
     }
     if vx.signature_algorithm_bytes() != vy.signature_algorithm_bytes() {
         fail(
-            "SIG_ALG_CHANGED",
+            AuditCode::SigAlgChanged,
             "signatureAlgorithm is not byte-identical".into(),
         );
     }
     let (sx, sy) = (vx.analyse_signature(), vy.analyse_signature());
     if sx.r != sy.r || sx.s != sy.s {
         fail(
-            "RS_CHANGED",
+            AuditCode::RsChanged,
             "(r, s) differ: a different signature was put in".into(),
         );
     }
     if !sy.is_canonical() {
-        let codes: Vec<&str> = sy.defects.iter().map(|d| d.code.as_str()).collect();
         fail(
-            "NOT_CANONICAL",
+            AuditCode::NotCanonical,
             format!(
                 "the new signatureValue is not canonical DER ({})",
-                codes.join(", ")
+                code_names(sy.defects.iter().map(|d| d.code), ", ")
             ),
         );
     }
     let new = new.expect("a changed pair has its new certificate examined");
     if new.verdict != Verdict::Clean {
         fail(
-            "NOT_VALID",
+            AuditCode::NotValid,
             format!(
                 "the remediated certificate is {}: {}",
-                new.verdict.as_str(),
-                new.reason
+                new.verdict, new.reason
             ),
         );
     }
     match orig.verdict {
         Verdict::Remediable => {}
         Verdict::Clean => fail(
-            "UNAFFECTED_CHANGED",
+            AuditCode::UnaffectedChanged,
             "a clean certificate was changed".into(),
         ),
         v => fail(
-            "UNAFFECTED_CHANGED",
-            format!(
-                "a {} certificate was changed; only remediable ones may be",
-                v.as_str()
-            ),
+            AuditCode::UnaffectedChanged,
+            format!("a {v} certificate was changed; only remediable ones may be"),
         ),
     }
     match entry {
@@ -487,28 +520,27 @@ fn check_pair(
             ..
         }) => {
             let mut mismatches = Vec::new();
-            if *old_sha256 != orig.sha256 {
+            if Some(*old_sha256) != orig.sha256 {
                 mismatches.push("old_sha256");
             }
-            if *new_sha256 != new.sha256 {
+            if Some(*new_sha256) != new.sha256 {
                 mismatches.push("new_sha256");
             }
-            if Some(r) != orig.r.as_ref() || Some(s) != orig.s.as_ref() {
+            if Some(*r) != orig.r || Some(*s) != orig.s {
                 mismatches.push("r/s");
             }
-            let codes: Vec<String> = orig.codes().into_iter().map(String::from).collect();
-            if *defects_fixed != codes {
+            if !defects_fixed.iter().copied().eq(orig.codes()) {
                 mismatches.push("defects_fixed");
             }
             if !mismatches.is_empty() {
                 fail(
-                    "MANIFEST_MISMATCH",
+                    AuditCode::ManifestMismatch,
                     format!("manifest entry disagrees on {}", mismatches.join(", ")),
                 );
             }
         }
         _ => fail(
-            "NOT_IN_MANIFEST",
+            AuditCode::NotInManifest,
             "changed, but the manifest has no changed entry for it".into(),
         ),
     }

@@ -1,181 +1,15 @@
 //! One record in, one [`Finding`] out: analyse, verify, judge.
+use crate::finding::code_names;
 use crate::predict::{predict, Prediction, Predictions};
-use serde::Serialize;
+use crate::{At, Finding, FindingDefect, SignatureCheck, Verdict};
 use smki_der::{DefectCode, SignatureEncoding};
 use smki_repo::{Locator, Metadata, Record};
 use smki_verify::{
     Backend, BatchItem, FastBackend, KeySource, Lookup, PlainBackend, PublicKey, Registry,
 };
-use smki_x509::{
-    ber_issues, lints, sha256, CertBer, CertView, Fields, KeyAlgorithm, Lint, Profile, Usage,
-};
+use smki_x509::{ber_issues, lints, sha256, CertBer, CertView, Fields, KeyAlgorithm, Profile};
 use std::collections::HashMap;
 use std::sync::RwLock;
-
-/// What an operator acts on (DESIGN.md, "Verdict per certificate").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Canonical DER and the signature verifies.
-    Clean,
-    /// Not canonical outside the signed bytes, but (r, s) read leniently verify under the
-    /// issuer key: re-encoding fixes it.
-    Remediable,
-    /// The signature does not verify or cannot be read, or the signed bytes themselves are
-    /// not DER: only a new signature fixes it.
-    NeedsReissue,
-    /// The issuer key was not found (or the algorithm is not ECDSA P-256 / SHA-256).
-    Unverifiable,
-    /// Not a certificate that can be split into tbs / algorithm / signature.
-    Unreadable,
-}
-
-impl Verdict {
-    pub const ALL: [Verdict; 5] = [
-        Verdict::Clean,
-        Verdict::Remediable,
-        Verdict::NeedsReissue,
-        Verdict::Unverifiable,
-        Verdict::Unreadable,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Clean => "clean",
-            Verdict::Remediable => "remediable",
-            Verdict::NeedsReissue => "needs_reissue",
-            Verdict::Unverifiable => "unverifiable",
-            Verdict::Unreadable => "unreadable",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Verdict> {
-        Verdict::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s.replace('-', "_"))
-    }
-}
-
-/// The outcome of signature verification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum SignatureCheck {
-    /// Verified under the issuer key `issuer_key_id` (hex), which came from `key_source`.
-    Valid {
-        issuer_key_id: String,
-        key_source: KeySource,
-    },
-    /// Does not verify under that key.
-    Invalid {
-        issuer_key_id: String,
-        key_source: KeySource,
-    },
-    /// No issuer key found; says what was looked for.
-    IssuerUnknown { looked_for: String },
-    /// Not attempted, and why.
-    NotChecked { why: String },
-}
-
-/// One defect, with where it is and the bytes there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FindingDefect {
-    /// A DefectCode (`SIG_INT_LEADING_ZERO`, `CERT_BER`, ...) or `CERT_SIG_ALG_MISMATCH`.
-    pub code: &'static str,
-    /// Byte offset within the record.
-    pub offset: usize,
-    /// Where: r, s, sequence, bit_string, ... or a certificate path.
-    pub at: String,
-    /// Redundant octets, unused bits, trailing bytes, ... where the code counts something.
-    pub count: u32,
-    pub detail: String,
-    /// Up to 8 bytes from the offset, hex.
-    pub excerpt: String,
-}
-
-/// Everything the tool says about one record.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub locator: Locator,
-    /// SHA-256 of the record's bytes, hex (for a record the reader could not read, of its
-    /// bytes as they stand in the file; empty when none could be read).
-    pub sha256: String,
-    pub serial: Option<String>,
-    pub subject: Option<String>,
-    pub issuer: Option<String>,
-    /// The authorityKeyIdentifier (hex) the certificate names.
-    pub issuer_key_id: Option<String>,
-    pub profile: Option<Profile>,
-    pub role: Option<String>,
-    pub usage: Option<Usage>,
-    pub eui64: Option<String>,
-    /// notBefore, seconds since the epoch (the issuance date).
-    pub not_before: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub meta: Option<Metadata>,
-    pub verdict: Verdict,
-    /// One sentence: why this verdict.
-    pub reason: String,
-    pub defects: Vec<FindingDefect>,
-    pub lints: Vec<Lint>,
-    pub signature: SignatureCheck,
-    /// r and s as read (hex, 32 octets), when readable.
-    pub r: Option<String>,
-    pub s: Option<String>,
-    pub predictions: Predictions,
-}
-
-impl Finding {
-    /// The codes of the defects, each once, in order of first appearance.
-    pub fn codes(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
-        for d in &self.defects {
-            if !out.contains(&d.code) {
-                out.push(d.code);
-            }
-        }
-        out
-    }
-
-    /// A finding for a record the reader could not produce.
-    pub fn unreadable_record(err: &smki_repo::Error) -> Finding {
-        let sha = err
-            .raw
-            .as_deref()
-            .map(|raw| hex::encode(sha256(raw)))
-            .unwrap_or_default();
-        Finding::unreadable(err.locator.clone(), sha, None, err.to_string())
-    }
-
-    fn unreadable(
-        locator: Locator,
-        sha256: String,
-        meta: Option<Metadata>,
-        reason: String,
-    ) -> Finding {
-        Finding {
-            locator,
-            sha256,
-            serial: None,
-            subject: None,
-            issuer: None,
-            issuer_key_id: None,
-            profile: None,
-            role: None,
-            usage: None,
-            eui64: None,
-            not_before: None,
-            meta,
-            verdict: Verdict::Unreadable,
-            reason: reason.clone(),
-            defects: Vec::new(),
-            lints: Vec::new(),
-            signature: SignatureCheck::NotChecked {
-                why: reason.clone(),
-            },
-            r: None,
-            s: None,
-            predictions: Predictions::all(Prediction::Unknown, &reason),
-        }
-    }
-}
 
 /// The judge: issuer keys, the backend, and whether to recover unknown issuer keys.
 pub struct Examiner<B: Backend = PlainBackend> {
@@ -424,7 +258,7 @@ impl<B: Backend> Examiner<B> {
     /// Everything up to the verification itself: the view, the signature analysis, the
     /// strict walk, the fields, the rules that need no signature check, the issuer lookup.
     fn prepare(&self, der: &[u8], locator: Locator, meta: Option<Metadata>) -> Draft {
-        let sha = hex::encode(sha256(der));
+        let sha = Some(sha256(der));
         let view = match CertView::split(der) {
             Ok(v) => v,
             Err(e) => {
@@ -444,20 +278,14 @@ impl<B: Backend> Examiner<B> {
             .iter()
             .map(|d| FindingDefect {
                 count: d.count,
-                ..defect(
-                    der,
-                    d.code.as_str(),
-                    d.offset,
-                    component(d.component),
-                    &d.detail,
-                )
+                ..FindingDefect::new(der, d.code, d.offset, At::Signature(d.component), &d.detail)
             })
             .chain(ber.iter().map(|b| {
-                defect(
+                FindingDefect::new(
                     der,
-                    DefectCode::CertBer.as_str(),
+                    DefectCode::CertBer,
                     b.offset,
-                    &b.path,
+                    At::Path(b.path.clone()),
                     &b.detail,
                 )
             }))
@@ -473,10 +301,10 @@ impl<B: Backend> Examiner<B> {
         let mut finding = Finding {
             locator,
             sha256: sha,
-            serial: ok.map(|f| f.serial_hex()),
+            serial: ok.map(|f| f.serial.clone()),
             subject: ok.map(|f| f.subject.text.clone()),
             issuer: ok.map(|f| f.issuer.text.clone()),
-            issuer_key_id: ok.and_then(|f| f.authority_key_id.as_ref().map(hex::encode)),
+            issuer_key_id: ok.and_then(|f| f.authority_key_id.clone()),
             profile,
             role: match (ok, profile) {
                 (Some(f), Some(p)) => p.role(f),
@@ -491,8 +319,8 @@ impl<B: Backend> Examiner<B> {
             defects,
             lints: lint_list,
             signature: SignatureCheck::NotChecked { why: String::new() },
-            r: sig.r.map(hex::encode),
-            s: sig.s.map(hex::encode),
+            r: sig.r,
+            s: sig.s,
             predictions: Predictions::all(Prediction::Unknown, ""),
         };
         let step = self.judge_before_verifying(&view, &sig, &ber, &fields, &mut finding.defects);
@@ -522,11 +350,11 @@ impl<B: Backend> Examiner<B> {
                 "signature algorithm {} is not ecdsa-with-SHA256",
                 hex::encode(view.signature_algorithm_bytes())
             );
-            defects.push(defect(
+            defects.push(FindingDefect::new(
                 view.der(),
-                "CERT_UNSUPPORTED_ALG",
+                DefectCode::CertUnsupportedAlg,
                 view.signature_algorithm.offset,
-                "signatureAlgorithm",
+                At::Path("signatureAlgorithm".into()),
                 &why,
             ));
             return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
@@ -540,11 +368,11 @@ impl<B: Backend> Examiner<B> {
         };
         if f.inner_signature_algorithm != view.signature_algorithm_bytes() {
             let why = "tbsCertificate.signature differs from signatureAlgorithm".to_string();
-            defects.push(defect(
+            defects.push(FindingDefect::new(
                 view.der(),
-                "CERT_SIG_ALG_MISMATCH",
+                DefectCode::CertSigAlgMismatch,
                 view.signature_algorithm.offset,
-                "signatureAlgorithm",
+                At::Path("signatureAlgorithm".into()),
                 &why,
             ));
             return Step::unchecked(Verdict::NeedsReissue, why, Prediction::Reject);
@@ -554,11 +382,11 @@ impl<B: Backend> Examiner<B> {
                 "self-signed with a key that is not P-256 ({:?}): not checked",
                 f.key_algorithm
             );
-            defects.push(defect(
+            defects.push(FindingDefect::new(
                 view.der(),
-                "CERT_UNSUPPORTED_ALG",
+                DefectCode::CertUnsupportedAlg,
                 view.signature_algorithm.offset,
-                "subjectPublicKeyInfo",
+                At::Path("subjectPublicKeyInfo".into()),
                 &why,
             ));
             return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
@@ -609,11 +437,10 @@ impl<B: Backend> Examiner<B> {
         let aki = f.authority_key_id.as_deref();
         if self_signed(f) {
             if let Ok(key) = PublicKey::from_sec1(&f.public_key) {
-                let key_id = hex::encode(
-                    f.subject_key_id
-                        .clone()
-                        .unwrap_or_else(|| key.key_id().to_vec()),
-                );
+                let key_id = f
+                    .subject_key_id
+                    .clone()
+                    .unwrap_or_else(|| key.key_id().to_vec());
                 return Ok(IssuerRef::SelfSigned { key, key_id });
             }
         }
@@ -667,7 +494,7 @@ impl<B: Backend> Examiner<B> {
                     IssuerRef::Registry { id, by_name } => {
                         let registry = self.registry.read().expect("registry lock");
                         let i = registry.get(id);
-                        (hex::encode(&i.key_id), i.source.clone(), by_name)
+                        (i.key_id.clone(), i.source.clone(), by_name)
                     }
                     IssuerRef::SelfSigned { key_id, .. } => (
                         key_id,
@@ -690,7 +517,7 @@ impl<B: Backend> Examiner<B> {
                 } else if by_name {
                     // Found by name only: another CA of the same name may have signed it.
                     let looked_for = format!(
-                        "issuer name {issuer_text} (no authorityKeyIdentifier); the CA of that name known here (key id {issuer_key_id}) did not sign it"
+                        "issuer name {issuer_text} (no authorityKeyIdentifier); the CA of that name known here (key id {}) did not sign it", hex::display(&issuer_key_id)
                     );
                     let why = format!("issuer key not found: looked for {looked_for}");
                     (
@@ -732,10 +559,9 @@ impl<B: Backend> Examiner<B> {
             return (Verdict::NeedsReissue, why, check, predictions);
         }
         if !sig.is_canonical() || !ber.is_empty() {
-            let codes: Vec<&str> = finding.defects.iter().map(|d| d.code).collect();
             let why = format!(
                 "the signature verifies but is not DER ({}): re-encoding fixes it",
-                dedup(&codes).join(", ")
+                code_names(finding.codes(), ", ")
             );
             return (Verdict::Remediable, why, check, predictions);
         }
@@ -778,7 +604,7 @@ enum IssuerRef {
     },
     SelfSigned {
         key: PublicKey,
-        key_id: String,
+        key_id: Vec<u8>,
     },
 }
 
@@ -814,37 +640,4 @@ fn self_signed(f: &Fields) -> bool {
     let aki = f.authority_key_id.as_deref();
     f.subject.normalised == f.issuer.normalised
         && (aki.is_none() || aki == f.subject_key_id.as_deref())
-}
-
-fn dedup<'a>(codes: &[&'a str]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    for c in codes {
-        if !out.contains(c) {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn component(c: smki_der::Component) -> &'static str {
-    match c {
-        smki_der::Component::BitString => "signatureValue",
-        smki_der::Component::Sequence => "ECDSA-Sig-Value",
-        smki_der::Component::R => "r",
-        smki_der::Component::S => "s",
-        smki_der::Component::Extra => "extra element",
-        smki_der::Component::Trailing => "trailing data",
-    }
-}
-
-fn defect(der: &[u8], code: &'static str, offset: usize, at: &str, detail: &str) -> FindingDefect {
-    let end = (offset + 8).min(der.len());
-    FindingDefect {
-        code,
-        offset,
-        at: at.to_string(),
-        count: 0,
-        detail: detail.to_string(),
-        excerpt: der.get(offset..end).map(hex::encode).unwrap_or_default(),
-    }
 }

@@ -8,6 +8,8 @@
 
 pub mod audit;
 mod examine;
+mod finding;
+mod hexbytes;
 pub mod manifest;
 mod predict;
 pub mod remediate;
@@ -15,8 +17,11 @@ pub mod report;
 mod scan;
 mod summary;
 pub mod text;
+mod verdict;
 
-pub use examine::{Examiner, Finding, FindingDefect, SignatureCheck, Verdict};
+pub use examine::Examiner;
+pub use finding::{At, Finding, FindingDefect, SignatureCheck};
 pub use predict::{predict, Prediction, Predictions, RelyingParty};
 pub use scan::{for_each_ordered, prepare_issuers, scan, IssuersFound, BATCH};
 pub use summary::{Counts, Summary};
+pub use verdict::Verdict;

@@ -4,53 +4,33 @@ use smki_der::{BerIssueKind, DefectCode, SignatureEncoding};
 use smki_x509::CertBer;
 use std::collections::BTreeMap;
 
-/// The relying parties whose behaviour was measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RelyingParty {
-    /// Java 8u121+ (17, 25): `sun.security.util.ECUtil.decodeSignature`.
-    Java,
-    /// OpenSSL 1.0.1k+ / 3.x.
-    Openssl,
-    /// BouncyCastle 1.56+.
-    Bouncycastle,
-    /// Go crypto/x509.
-    Go,
-    /// pyca/cryptography.
-    Pyca,
-    /// rustls-webpki.
-    Webpki,
-}
-
-impl RelyingParty {
-    pub const ALL: [RelyingParty; 6] = [
-        RelyingParty::Java,
-        RelyingParty::Openssl,
-        RelyingParty::Bouncycastle,
-        RelyingParty::Go,
-        RelyingParty::Pyca,
-        RelyingParty::Webpki,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RelyingParty::Java => "java",
-            RelyingParty::Openssl => "openssl",
-            RelyingParty::Bouncycastle => "bouncycastle",
-            RelyingParty::Go => "go",
-            RelyingParty::Pyca => "pyca",
-            RelyingParty::Webpki => "webpki",
-        }
+smki_der::vocabulary! {
+    /// The relying parties whose behaviour was measured (in the order of the reports).
+    #[derive(PartialOrd, Ord)]
+    pub enum RelyingParty {
+        /// Java 8u121+ (17, 25): `sun.security.util.ECUtil.decodeSignature`.
+        Java = "java",
+        /// OpenSSL 1.0.1k+ / 3.x.
+        Openssl = "openssl",
+        /// BouncyCastle 1.56+.
+        Bouncycastle = "bouncycastle",
+        /// Go crypto/x509.
+        Go = "go",
+        /// pyca/cryptography.
+        Pyca = "pyca",
+        /// rustls-webpki.
+        Webpki = "webpki",
     }
 }
 
-/// Would this relying party accept the certificate (given its issuer's key)?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Prediction {
-    Accept,
-    Reject,
-    /// Nothing to predict (the record is not an ECDSA P-256 certificate).
-    Unknown,
+smki_der::vocabulary! {
+    /// Would this relying party accept the certificate (given its issuer's key)?
+    pub enum Prediction {
+        Accept = "accept",
+        Reject = "reject",
+        /// Nothing to predict (the record is not an ECDSA P-256 certificate).
+        Unknown = "unknown",
+    }
 }
 
 /// One prediction per relying party, with the reason for each rejection.
@@ -146,7 +126,7 @@ fn read_as_unsigned(sig: &SignatureEncoding, c: smki_der::Component) -> bool {
 pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Predictions {
     let mut p = Predictions::all(Prediction::Accept, "");
     if !verifies {
-        for rp in RelyingParty::ALL {
+        for &rp in RelyingParty::ALL {
             p.reject(
                 rp,
                 "the signature does not verify under the issuer key".into(),
@@ -171,7 +151,7 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
                 }
             }
             _ => {
-                for rp in RelyingParty::ALL {
+                for &rp in RelyingParty::ALL {
                     p.reject(rp, why.clone());
                 }
             }
@@ -188,7 +168,7 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
         let rejecting: &[RelyingParty] = if length_only {
             &[Go, Pyca, Webpki]
         } else {
-            &RelyingParty::ALL
+            RelyingParty::ALL
         };
         for &rp in rejecting {
             p.reject(rp, why.clone());

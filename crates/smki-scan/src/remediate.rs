@@ -9,14 +9,43 @@ use smki_x509::CertView;
 use std::io::{self, Write};
 
 /// What happens to one record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Clean: copied byte for byte.
     Unchanged,
-    /// Remediable: replaced by these bytes (verified clean).
-    Changed { der: Vec<u8>, new_sha256: String },
-    /// Not clean, and not fixable by re-encoding: copied byte for byte and listed.
-    LeftAlone { reason: String },
+    /// Remediable: replaced by these bytes (verified clean), whose SHA-256 is `new_sha256`.
+    Changed {
+        #[serde(skip)]
+        der: Vec<u8>,
+        #[serde(with = "crate::hexbytes")]
+        new_sha256: [u8; 32],
+        /// The (r, s) of both.
+        #[serde(with = "crate::hexbytes")]
+        r: [u8; 32],
+        #[serde(with = "crate::hexbytes")]
+        s: [u8; 32],
+    },
+    /// Not clean, and not fixable by re-encoding: copied byte for byte and listed (the
+    /// finding's reason says why).
+    LeftAlone,
+    /// Remediable, but re-encoding did not give a clean certificate with the same (r, s):
+    /// copied byte for byte and listed, for this reason.
+    Failed { reason: String },
+}
+
+impl Action {
+    /// Why the record is left alone, when it is: the finding's reason, or what failed.
+    pub fn left_alone_reason(&self, finding: &Finding) -> Option<String> {
+        match self {
+            Action::Unchanged | Action::Changed { .. } => None,
+            Action::LeftAlone => Some(finding.reason.clone()),
+            Action::Failed { reason } => {
+                Some(format!("remediable, but re-encoding failed: {reason}"))
+            }
+        }
+    }
 }
 
 /// One record's remediation: the finding on the original, and the action.
@@ -79,34 +108,34 @@ pub fn remediate_batch<B: Backend>(
                 Some(Ok(_)) => afters.next(),
                 _ => None,
             };
-            let fail = |why: String| Action::LeftAlone {
-                reason: format!("remediable, but re-encoding failed: {why}"),
-            };
+            let fail = |reason: String| Action::Failed { reason };
             let action = match (finding.verdict, new, after) {
                 (Verdict::Clean, _, _) => Action::Unchanged,
                 (Verdict::Remediable, Some(Ok(der)), Some(after)) => {
-                    if after.verdict != Verdict::Clean {
-                        fail(format!(
-                            "the re-encoded certificate is {}: {}",
-                            after.verdict.as_str(),
-                            after.reason
-                        ))
-                    } else if after.r != finding.r || after.s != finding.s {
-                        fail("(r, s) changed".into())
-                    } else {
-                        Action::Changed {
-                            der,
-                            new_sha256: after.sha256,
+                    let rs = after.r.zip(after.s);
+                    match (after.verdict, after.sha256, rs) {
+                        (Verdict::Clean, Some(new_sha256), Some((r, s)))
+                            if finding.r.zip(finding.s) == rs =>
+                        {
+                            Action::Changed {
+                                der,
+                                new_sha256,
+                                r,
+                                s,
+                            }
                         }
+                        (Verdict::Clean, ..) => fail("(r, s) changed".into()),
+                        (v, ..) => fail(format!(
+                            "the re-encoded certificate is {v}: {}",
+                            after.reason
+                        )),
                     }
                 }
                 (Verdict::Remediable, Some(Err(why)), _) => fail(why),
                 (Verdict::Remediable, _, _) => {
                     fail("re-encoding leaves the bytes as they are".into())
                 }
-                _ => Action::LeftAlone {
-                    reason: finding.reason.clone(),
-                },
+                _ => Action::LeftAlone,
             };
             Outcome { finding, action }
         })
@@ -136,8 +165,8 @@ pub struct RemediationSummary {
     pub records: u64,
     pub unchanged: u64,
     pub changed: u64,
-    /// Records left alone, by verdict.
-    pub left_alone: std::collections::BTreeMap<String, u64>,
+    /// Records left alone, by verdict (in name order).
+    pub left_alone: std::collections::BTreeMap<&'static str, u64>,
     /// Remediable records whose re-encoding did not come out clean (left alone too).
     pub failed: u64,
     /// Records the reader could not produce; they cannot be copied.
@@ -167,8 +196,15 @@ pub fn remediate<B: Backend, W: Write + Send>(
                     out.write(&rec)?;
                     sum.unchanged += 1;
                 }
-                (Action::Changed { der, new_sha256 }, Ok(rec)) => {
-                    let codes = f.codes().into_iter().map(String::from).collect();
+                (
+                    Action::Changed {
+                        der,
+                        new_sha256,
+                        r,
+                        s,
+                    },
+                    Ok(rec),
+                ) => {
                     out.write(&Record {
                         der: der.clone(),
                         ..rec
@@ -179,23 +215,22 @@ pub fn remediate<B: Backend, W: Write + Send>(
                         serial: f.serial.clone(),
                         issuer_key_id: f.issuer_key_id.clone(),
                         eui64: f.eui64.clone(),
-                        old_sha256: f.sha256.clone(),
-                        new_sha256: new_sha256.clone(),
-                        defects_fixed: codes,
-                        r: f.r.clone().unwrap_or_default(),
-                        s: f.s.clone().unwrap_or_default(),
-                        prev: String::new(),
+                        old_sha256: f.sha256.unwrap_or_default(),
+                        new_sha256: *new_sha256,
+                        defects_fixed: f.codes().collect(),
+                        r: *r,
+                        s: *s,
+                        prev: Default::default(),
                     })?;
                     sum.changed += 1;
                 }
                 (action, record) => {
-                    let reason = match action {
-                        Action::LeftAlone { reason } => reason.clone(),
-                        _ => f.reason.clone(),
-                    };
-                    if reason.starts_with("remediable, but") {
+                    if matches!(action, Action::Failed { .. }) {
                         sum.failed += 1;
                     }
+                    let reason = action
+                        .left_alone_reason(f)
+                        .unwrap_or_else(|| f.reason.clone());
                     match record {
                         Ok(rec) => {
                             out.write(&rec)?;
@@ -209,16 +244,14 @@ pub fn remediate<B: Backend, W: Write + Send>(
                         }
                         Err(_) => sum.not_copied += 1,
                     }
-                    *sum.left_alone
-                        .entry(f.verdict.as_str().to_string())
-                        .or_default() += 1;
+                    *sum.left_alone.entry(f.verdict.as_str()).or_default() += 1;
                     manifest.push(Entry::LeftAlone {
                         index,
                         locator: f.locator.clone(),
-                        sha256: f.sha256.clone(),
-                        verdict: f.verdict.as_str().to_string(),
+                        sha256: f.sha256,
+                        verdict: f.verdict,
                         reason,
-                        prev: String::new(),
+                        prev: Default::default(),
                     })?;
                 }
             }

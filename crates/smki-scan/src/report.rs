@@ -7,14 +7,15 @@ pub const CSV_HEADER: &str = "file,record,line,offset,sha256,serial,issuer_key_i
 /// One finding as a CSV row (RFC 4180 quoting), without the line end.
 pub fn csv_row(f: &Finding) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let hex = |o: &Option<Vec<u8>>| o.as_ref().map(hex::encode).unwrap_or_default();
     let mut cells: Vec<String> = vec![
         f.locator.file.to_string(),
         f.locator.record.to_string(),
         f.locator.line.map(|l| l.to_string()).unwrap_or_default(),
         f.locator.offset.to_string(),
-        f.sha256.clone(),
-        opt(&f.serial),
-        opt(&f.issuer_key_id),
+        f.sha256.map(hex::encode).unwrap_or_default(),
+        hex(&f.serial),
+        hex(&f.issuer_key_id),
         f.profile
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
@@ -22,15 +23,10 @@ pub fn csv_row(f: &Finding) -> String {
         f.usage.map(|u| format!("{u:?}")).unwrap_or_default(),
         opt(&f.eui64),
         f.verdict.as_str().to_string(),
-        f.codes().join(" "),
+        f.codes_text(" "),
     ];
-    for rp in RelyingParty::ALL {
-        cells.push(
-            serde_json::to_value(f.predictions.get(rp))
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        );
+    for &rp in RelyingParty::ALL {
+        cells.push(f.predictions.get(rp).as_str().to_string());
     }
     cells.push(f.reason.clone());
     cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")

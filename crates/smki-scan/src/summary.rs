@@ -1,6 +1,7 @@
 //! The scan summary: counts by verdict and defect, breakdowns, and the root-cause line.
-use crate::{Finding, Verdict};
+use crate::{At, Finding, Verdict};
 use serde::Serialize;
+use smki_der::{Component, DefectCode};
 use std::collections::BTreeMap;
 
 /// Counts per verdict for one group.
@@ -57,10 +58,10 @@ struct Pattern {
 pub struct Summary {
     pub records: u64,
     pub verdicts: Counts,
-    /// Records carrying each defect code (a record counts once per code).
-    pub defects: BTreeMap<String, u64>,
-    /// Records per relying party that it is predicted to reject.
-    pub predicted_rejections: BTreeMap<String, u64>,
+    /// Records carrying each defect code (a record counts once per code), in name order.
+    pub defects: BTreeMap<&'static str, u64>,
+    /// Records per relying party that it is predicted to reject, in name order.
+    pub predicted_rejections: BTreeMap<&'static str, u64>,
     /// By issuer (key id and name).
     pub by_issuer: BTreeMap<String, Counts>,
     /// By profile (and device type or role, where known).
@@ -92,16 +93,6 @@ fn count(map: &mut BTreeMap<String, Counts>, key: &str, v: Verdict) {
     }
 }
 
-/// Adds one to the counter of `key`, allocating the key only when new.
-fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_string(), 1);
-        }
-    }
-}
-
 impl Summary {
     /// Adds one finding. Runs on the pipeline's one ordered thread, so it avoids allocating:
     /// keys are written into a reused buffer and copied only when new.
@@ -109,26 +100,19 @@ impl Summary {
         use std::fmt::Write;
         self.records += 1;
         self.verdicts.add(f.verdict);
-        for d in &f.defects {
-            if !f
-                .defects
-                .iter()
-                .take_while(|x| !std::ptr::eq(*x, d))
-                .any(|x| x.code == d.code)
-            {
-                bump(&mut self.defects, d.code);
-            }
+        for code in f.codes() {
+            *self.defects.entry(code.as_str()).or_default() += 1;
         }
-        for rp in crate::RelyingParty::ALL {
+        for &rp in crate::RelyingParty::ALL {
             if f.predictions.get(rp) == crate::Prediction::Reject {
-                bump(&mut self.predicted_rejections, rp.as_str());
+                *self.predicted_rejections.entry(rp.as_str()).or_default() += 1;
             }
         }
         let v = f.verdict;
         let mut key = std::mem::take(&mut self.scratch);
         key.clear();
         let _ = match (&f.issuer_key_id, &f.issuer) {
-            (Some(k), Some(n)) => write!(key, "{k} {n}"),
+            (Some(k), Some(n)) => write!(key, "{} {n}", hex::display(k)),
             (None, Some(n)) => write!(key, "(no AKI) {n}"),
             _ => write!(key, "{UNKNOWN}"),
         };
@@ -166,7 +150,7 @@ impl Summary {
         }
         count(&mut self.by_month, &key, v);
         let month = key;
-        if f.codes().contains(&"SIG_INT_LEADING_ZERO") {
+        if f.codes().any(|c| c == DefectCode::SigIntLeadingZero) {
             let e = self.leading_zero.entry(issuer.clone()).or_insert((
                 0,
                 month.clone(),
@@ -183,19 +167,19 @@ impl Summary {
             for d in f
                 .defects
                 .iter()
-                .filter(|d| d.code == "SIG_INT_LEADING_ZERO")
+                .filter(|d| d.code == DefectCode::SigIntLeadingZero)
             {
-                let value = if d.at == "r" { &f.r } else { &f.s };
-                let fixed = value
-                    .as_ref()
-                    .and_then(|v| hex::decode(v).ok())
-                    .is_some_and(|v| {
-                        let significant: Vec<u8> =
-                            v.iter().copied().skip_while(|&b| b == 0).collect();
-                        let pad = significant.first().is_some_and(|b| b & 0x80 != 0);
-                        // 32 content octets whatever the value: minimal DER + redundant zeros == 32.
-                        significant.len() + usize::from(pad) + d.count as usize == 32
-                    });
+                let value = if d.at == At::Signature(Component::R) {
+                    &f.r
+                } else {
+                    &f.s
+                };
+                let fixed = value.as_ref().is_some_and(|v| {
+                    let significant = &v[v.iter().take_while(|&&b| b == 0).count()..];
+                    let pad = significant.first().is_some_and(|b| b & 0x80 != 0);
+                    // 32 content octets whatever the value: minimal DER + redundant zeros == 32.
+                    significant.len() + usize::from(pad) + d.count as usize == 32
+                });
                 if fixed {
                     e.3.fixed_width += 1;
                 } else {

@@ -6,7 +6,11 @@ use std::fmt::Write;
 pub fn finding(f: &Finding) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{}", f.locator);
-    let _ = writeln!(o, "  sha256       {}", f.sha256);
+    let _ = writeln!(
+        o,
+        "  sha256       {}",
+        f.sha256.map(hex::encode).unwrap_or_default()
+    );
     if let Some(p) = f.profile {
         let mut line = p.as_str().to_string();
         if let Some(role) = &f.role {
@@ -19,7 +23,7 @@ pub fn finding(f: &Finding) -> String {
         let _ = writeln!(o, "  profile      {line}");
     }
     if let Some(s) = &f.serial {
-        let _ = writeln!(o, "  serial       {s}");
+        let _ = writeln!(o, "  serial       {}", hex::display(s));
     }
     match (&f.eui64, &f.subject) {
         (Some(e), _) => {
@@ -36,7 +40,7 @@ pub fn finding(f: &Finding) -> String {
             "  issuer       {i}{}",
             f.issuer_key_id
                 .as_ref()
-                .map(|k| format!(" (key id {k})"))
+                .map(|k| format!(" (key id {})", hex::display(k)))
                 .unwrap_or_default()
         );
     }
@@ -45,13 +49,21 @@ pub fn finding(f: &Finding) -> String {
             issuer_key_id,
             key_source,
         } => {
-            format!("valid under key {issuer_key_id} ({})", source(key_source))
+            format!(
+                "valid under key {} ({})",
+                hex::display(issuer_key_id),
+                source(key_source)
+            )
         }
         SignatureCheck::Invalid {
             issuer_key_id,
             key_source,
         } => {
-            format!("INVALID under key {issuer_key_id} ({})", source(key_source))
+            format!(
+                "INVALID under key {} ({})",
+                hex::display(issuer_key_id),
+                source(key_source)
+            )
         }
         SignatureCheck::IssuerUnknown { looked_for } => {
             format!("issuer unknown: looked for {looked_for}")
@@ -67,7 +79,11 @@ pub fn finding(f: &Finding) -> String {
             let _ = writeln!(
                 o,
                 "    {:<26} at byte {:<5} {:<16} {}  [{}]",
-                d.code, d.offset, d.at, d.detail, d.excerpt
+                d.code,
+                d.offset,
+                d.at,
+                d.detail,
+                hex::display(&d.excerpt)
             );
         }
     }
@@ -98,11 +114,12 @@ fn source(s: &smki_verify::KeySource) -> String {
     }
 }
 
+/// A prediction as the report shows it: a rejection stands out, unknown is `?`.
 fn pred(p: crate::Prediction) -> &'static str {
     match p {
-        crate::Prediction::Accept => "accept",
         crate::Prediction::Reject => "REJECT",
         crate::Prediction::Unknown => "?",
+        p => p.as_str(),
     }
 }
 
@@ -119,7 +136,7 @@ pub fn summary(s: &crate::Summary) -> String {
     };
     let _ = writeln!(o, "records: {}", s.records);
     let _ = writeln!(o, "verdicts:");
-    for v in Verdict::ALL {
+    for &v in Verdict::ALL {
         let n = s.verdicts.get(v);
         let _ = writeln!(o, "  {:<14} {:>10}  {:>6.2}%", v.as_str(), n, pct(n));
     }

@@ -13,6 +13,7 @@ use base64::Engine;
 use rand_core::RngCore;
 use smki_der::DefectCode;
 use smki_repo::{Metadata, OutputFormat};
+use smki_scan::Verdict;
 use smki_x509::Oid;
 
 /// Everything [`plan`] needs, fixed for a run.
@@ -196,25 +197,21 @@ impl Config {
 }
 
 /// The verdict the judge must reach (see the crate documentation).
-pub(crate) fn verdict(
-    injection: Option<Injection>,
-    faulty: bool,
-    ber_in_tbs: bool,
-) -> &'static str {
+pub(crate) fn verdict(injection: Option<Injection>, faulty: bool, ber_in_tbs: bool) -> Verdict {
     match injection {
-        None if faulty => "remediable",
-        None => "clean",
-        Some(Injection::Unreadable) => "unreadable",
-        Some(Injection::IssuerAbsent) => "unverifiable",
-        Some(Injection::BadSignature) => "needs_reissue",
-        Some(Injection::CertBer) if ber_in_tbs => "needs_reissue",
-        Some(Injection::CertBer) => "remediable",
+        None if faulty => Verdict::Remediable,
+        None => Verdict::Clean,
+        Some(Injection::Unreadable) => Verdict::Unreadable,
+        Some(Injection::IssuerAbsent) => Verdict::Unverifiable,
+        Some(Injection::BadSignature) => Verdict::NeedsReissue,
+        Some(Injection::CertBer) if ber_in_tbs => Verdict::NeedsReissue,
+        Some(Injection::CertBer) => Verdict::Remediable,
         Some(Injection::Sig(c)) => match c {
             DefectCode::SigIntEmpty
             | DefectCode::SigNotSequence
             | DefectCode::SigTruncated
-            | DefectCode::SigRange => "needs_reissue",
-            _ => "remediable",
+            | DefectCode::SigRange => Verdict::NeedsReissue,
+            _ => Verdict::Remediable,
         },
     }
 }
@@ -245,11 +242,11 @@ pub struct Truth {
     pub lifecycle: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manufacturing: Option<bool>,
-    pub defects: Vec<&'static str>,
+    pub defects: Vec<DefectCode>,
     pub injected: Option<&'static str>,
     /// Signed by the faulty 2018 signer with a leading zero (the incident's defect).
     pub faulty_signer: bool,
-    pub expected_verdict: &'static str,
+    pub expected_verdict: Verdict,
 }
 
 /// A generated certificate, not yet rendered.
@@ -343,7 +340,7 @@ struct Partial {
     subject: Name,
     profile: Profile,
     tbs: Vec<u8>,
-    defects: Vec<&'static str>,
+    defects: Vec<DefectCode>,
     faulty: bool,
     ber_in_tbs: bool,
     pending: Pending,
@@ -415,23 +412,23 @@ fn prepare(
     };
     let tbs = encode_tbs_with(&fields, &variation);
     let digest = smki_x509::sha256(&tbs);
-    let mut defects: Vec<&'static str> = Vec::new();
+    let mut defects: Vec<DefectCode> = Vec::new();
     let faulty = affected && plan.injection.is_none();
     let pending = if faulty {
         let (r_, s_) = ca
             .key
             .sign_walk(&digest, 1 << 22, faulty_accept)
             .expect("a leading zero within 4M nonces");
-        defects.push(DefectCode::SigIntLeadingZero.as_str());
+        defects.push(DefectCode::SigIntLeadingZero);
         Pending::Done(smki_der::encode::faulty_fixed_width_bit_string(&r_, &s_))
     } else {
         match plan.injection {
             Some(Injection::Sig(code)) => {
-                defects.push(code.as_str());
+                defects.push(code);
                 Pending::Done(inject_signature(&ca.key, &digest, code, variant))
             }
             Some(Injection::CertBer) => {
-                defects.push(DefectCode::CertBer.as_str());
+                defects.push(DefectCode::CertBer);
                 Pending::Sign {
                     digest,
                     long_form: !ber_in_tbs,

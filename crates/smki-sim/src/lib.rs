@@ -65,6 +65,7 @@ use gen::{generate, generate_batch, render_unreadable, Config, Generated};
 use rayon::prelude::*;
 use smki_der::DefectCode;
 use smki_repo::{AtomicFile, Record, Writer};
+use smki_scan::Verdict;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,7 +91,7 @@ impl Injection {
     pub fn name(self) -> &'static str {
         match self {
             Injection::Sig(c) => c.as_str(),
-            Injection::CertBer => "CERT_BER",
+            Injection::CertBer => DefectCode::CertBer.as_str(),
             Injection::BadSignature => "BAD_SIGNATURE",
             Injection::IssuerAbsent => "ISSUER_ABSENT",
             Injection::Unreadable => "UNREADABLE",
@@ -120,7 +121,7 @@ impl Injection {
     }
 
     /// The verdict a correct scan reaches for a certificate with this injection.
-    pub fn expected_verdict(self, ber_in_tbs: bool) -> &'static str {
+    pub fn expected_verdict(self, ber_in_tbs: bool) -> Verdict {
         gen::verdict(Some(self), false, ber_in_tbs)
     }
 }
@@ -217,10 +218,11 @@ pub struct SimSummary {
     pub certificates: u64,
     /// CA certificates written to `cas/`.
     pub ca_certificates: usize,
-    /// Dump records by expected verdict.
-    pub by_verdict: BTreeMap<String, u64>,
-    /// Dump records by defect code (the 2018 defect counts as SIG_INT_LEADING_ZERO).
-    pub by_defect: BTreeMap<String, u64>,
+    /// Dump records by expected verdict (in name order).
+    pub by_verdict: BTreeMap<&'static str, u64>,
+    /// Dump records by defect code, in name order (the 2018 defect counts as
+    /// SIG_INT_LEADING_ZERO).
+    pub by_defect: BTreeMap<&'static str, u64>,
     /// Dump records by injection name.
     pub by_injection: BTreeMap<String, u64>,
     /// Certificates with the 2018 defect.
@@ -392,7 +394,7 @@ fn run(opts: &SimOptions, inject: Vec<(Injection, f64)>, t0: Instant) -> Result<
             defects: Vec::new(),
             injected: None,
             faulty_signer: false,
-            expected_verdict: "clean",
+            expected_verdict: Verdict::Clean,
         };
         write_truth(&mut gt, &truth, &gt_path)?;
         summary.ca_certificates += 1;
@@ -613,10 +615,10 @@ impl Sink {
         truth.sha256 = hex::encode(smki_x509::sha256(hashed));
         *summary
             .by_verdict
-            .entry(truth.expected_verdict.to_string())
+            .entry(truth.expected_verdict.as_str())
             .or_default() += 1;
         for d in &truth.defects {
-            *summary.by_defect.entry(d.to_string()).or_default() += 1;
+            *summary.by_defect.entry(d.as_str()).or_default() += 1;
         }
         if let Some(i) = truth.injected {
             *summary.by_injection.entry(i.to_string()).or_default() += 1;

@@ -48,7 +48,8 @@ pub fn extensions(profile: Profile) -> &'static [ExtKind] {
             AuthorityKeyId,
         ],
         Profile::Organisation => &[KeyUsage, SubjectKeyId, Policies, AuthorityKeyId],
-        Profile::Device | Profile::Unknown => &[
+        // Device, Unknown.
+        _ => &[
             KeyUsage,
             SubjectKeyId,
             SubjectAltName,

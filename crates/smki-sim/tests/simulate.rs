@@ -1,6 +1,7 @@
 //! End-to-end tests of the simulator: reproducibility, the 2018 rate, every injection, and
 //! reading every output format back.
 use smki_der::{analyse_signature, read_header, DefectCode};
+use smki_scan::Verdict;
 use smki_sim::{simulate, Injection, OutputFormat, SimOptions};
 use smki_verify::{Backend, PlainBackend, PublicKey};
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +32,18 @@ fn truth(out: &Path) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// A ground-truth line's expected verdict.
+fn verdict(t: &serde_json::Value) -> Verdict {
+    serde_json::from_value(t["expected_verdict"].clone()).unwrap()
+}
+
+/// A ground-truth line's injection, if any.
+fn injected(t: &serde_json::Value) -> Option<Injection> {
+    t["injected"]
+        .as_str()
+        .map(|name| Injection::parse(name).unwrap())
 }
 
 fn all_injections(rate: f64) -> Vec<(String, f64)> {
@@ -168,14 +181,14 @@ fn default_corpus_has_the_incident_rate_and_the_defects_are_real() {
                 .defects
                 .iter()
                 .all(|d| d.code == DefectCode::SigIntLeadingZero));
-            assert_eq!(t["expected_verdict"], "remediable");
+            assert_eq!(verdict(t), Verdict::Remediable);
             assert!(["Z1", "E357", "E358"].contains(&t["issuer"].as_str().unwrap()));
             *months
                 .entry(t["issued"].as_str().unwrap()[..7].to_string())
                 .or_insert(0) += 1;
         } else {
             assert!(enc.is_canonical(), "{t}");
-            assert_eq!(t["expected_verdict"], "clean");
+            assert_eq!(verdict(t), Verdict::Clean);
         }
     }
     assert_eq!(affected, 160);
@@ -209,42 +222,37 @@ fn every_injection_is_in_the_bytes_and_the_ground_truth() {
             hex::encode(smki_x509::sha256(&bytes)),
             t["sha256"].as_str().unwrap()
         );
-        let verdict = t["expected_verdict"].as_str().unwrap();
-        let Some(name) = t["injected"].as_str() else {
+        let verdict = verdict(&t);
+        let Some(injection) = injected(&t) else {
             continue;
         };
-        *seen.entry(name.to_string()).or_default() += 1;
+        *seen.entry(injection.name().to_string()).or_default() += 1;
         let key_id = t["issuer_key_id"].as_str().unwrap();
-        let defects: Vec<&str> = t["defects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_str().unwrap())
-            .collect();
-        match name {
-            "UNREADABLE" => {
-                assert_eq!(verdict, "unreadable");
+        let defects: Vec<DefectCode> = serde_json::from_value(t["defects"].clone()).unwrap();
+        match injection {
+            Injection::Unreadable => {
+                assert_eq!(verdict, Verdict::Unreadable);
                 assert!(
                     split(&bytes).is_none_or(|(tbs, _, _)| tbs.len() < 200),
                     "{file} splits"
                 );
             }
-            "ISSUER_ABSENT" => {
-                assert_eq!(verdict, "unverifiable");
+            Injection::IssuerAbsent => {
+                assert_eq!(verdict, Verdict::Unverifiable);
                 assert!(!cas.0.contains_key(key_id));
                 let (_, sig, base) = split(&bytes).unwrap();
                 assert!(analyse_signature(sig, base).is_canonical());
             }
-            "BAD_SIGNATURE" => {
-                assert_eq!(verdict, "needs_reissue");
+            Injection::BadSignature => {
+                assert_eq!(verdict, Verdict::NeedsReissue);
                 let (tbs, sig, base) = split(&bytes).unwrap();
                 let enc = analyse_signature(sig, base);
                 assert!(enc.is_canonical());
                 let (r, s) = enc.rs().unwrap();
                 assert_eq!(cas.verify(key_id, tbs, &r, &s), Some(false));
             }
-            "CERT_BER" => {
-                assert_eq!(defects, ["CERT_BER"]);
+            Injection::CertBer => {
+                assert_eq!(defects, [DefectCode::CertBer]);
                 let (tbs, sig, base) = split(&bytes).unwrap();
                 let walk = smki_der::walk(&bytes, 0);
                 assert!(!walk.issues.is_empty(), "{file}: no BER found");
@@ -259,15 +267,14 @@ fn every_injection_is_in_the_bytes_and_the_ground_truth() {
                 assert_eq!(
                     verdict,
                     if in_tbs {
-                        "needs_reissue"
+                        Verdict::NeedsReissue
                     } else {
-                        "remediable"
+                        Verdict::Remediable
                     }
                 );
             }
-            code => {
-                let code = DefectCode::parse(code).unwrap();
-                assert_eq!(defects, [code.as_str()]);
+            Injection::Sig(code) => {
+                assert_eq!(defects, [code]);
                 let (tbs, sig, base) = split(&bytes).unwrap();
                 let enc = analyse_signature(sig, base);
                 assert!(
@@ -276,7 +283,7 @@ fn every_injection_is_in_the_bytes_and_the_ground_truth() {
                     enc.defects
                 );
                 assert_eq!(verdict, Injection::Sig(code).expected_verdict(false));
-                if verdict == "remediable" {
+                if verdict == Verdict::Remediable {
                     let (r, s) = enc.rs().unwrap();
                     assert_eq!(
                         cas.verify(key_id, tbs, &r, &s),
@@ -306,8 +313,8 @@ fn every_format_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let count = 3000;
         let inject = vec![
-            ("UNREADABLE".to_string(), 0.01),
-            ("SIG_INT_NEGATIVE".to_string(), 0.01),
+            (Injection::Unreadable.name().to_string(), 0.01),
+            (DefectCode::SigIntNegative.as_str().to_string(), 0.01),
         ];
         let s = simulate(&SimOptions {
             inject,
@@ -350,7 +357,7 @@ fn every_format_reads_back() {
                 Ok(rec) => {
                     if let Some(t) = by_sha.get(hex::encode(smki_x509::sha256(&rec.der)).as_str()) {
                         found.insert(t["sha256"].as_str().unwrap());
-                        if t["injected"] == "UNREADABLE" {
+                        if injected(t) == Some(Injection::Unreadable) {
                             assert!(
                                 split(&rec.der).is_none_or(|(tbs, _, _)| tbs.len() < 200),
                                 "{format}: unreadable splits"
@@ -373,10 +380,17 @@ fn every_format_reads_back() {
         }
         for t in &gt {
             if !found.contains(t["sha256"].as_str().unwrap()) {
-                assert_eq!(t["injected"], "UNREADABLE", "{format}: {t} not read back");
+                assert_eq!(
+                    injected(t),
+                    Some(Injection::Unreadable),
+                    "{format}: {t} not read back"
+                );
             }
         }
-        let unreadable = gt.iter().filter(|t| t["injected"] == "UNREADABLE").count();
+        let unreadable = gt
+            .iter()
+            .filter(|t| injected(t) == Some(Injection::Unreadable))
+            .count();
         assert!(
             unreadable > 0 && found.len() >= gt.len() - unreadable,
             "{format}: {} found, {errors} errors",

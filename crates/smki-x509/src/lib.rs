@@ -28,5 +28,5 @@ pub use extensions::{BasicConstraints, ExtensionInfo, HardwareModuleName};
 pub use fields::{EncodedTime, Fields, KeyAlgorithm, Usage};
 pub use names::{Attribute, Name};
 pub use oid::Oid;
-pub use profile::{lints, role_name, Lint, Profile};
+pub use profile::{lints, role_name, Lint, LintCode, Profile};
 pub use view::{CertView, ECDSA_WITH_SHA256};
