@@ -32,13 +32,18 @@ mod support;
 
 use p256::elliptic_curve::PrimeField;
 use serde_json::Value;
+use smki_der::DefectCode;
+use smki_scan::audit::AuditCode;
+use smki_scan::manifest::Entry;
+use smki_scan::Verdict;
+use smki_x509::LintCode;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::{
     assemble_certificate, bit_string, der_int, der_sig, header, int_content, run_timeout,
-    split_certificate, tlv, CHILD_LIMIT,
+    split_certificate, tlv, typed, verdict, CHILD_LIMIT,
 };
 
 /// Worker threads for every run (scan's outputs are checked to be the same on 1 and 3).
@@ -64,30 +69,6 @@ const EXTRACT_INJECT: &[&str] = &[
 
 /// Keys of the JSON summaries whose values depend on the clock.
 const TIMING_KEYS: &[&str] = &["elapsed_seconds", "records_per_second"];
-
-/// Every audit failure code (crates/smki-scan/src/audit.rs), each produced by the tampering
-/// in [`tamper`].
-const AUDIT_CODES: &[&str] = &[
-    "TBS_CHANGED",
-    "SIG_ALG_CHANGED",
-    "RS_CHANGED",
-    "NOT_CANONICAL",
-    "NOT_VALID",
-    "UNAFFECTED_CHANGED",
-    "NOT_REMEDIATED",
-    "NOT_IN_MANIFEST",
-    "MANIFEST_MISMATCH",
-    "MANIFEST_EXTRA",
-    "LEFT_ALONE_UNLISTED",
-    "DROPPED",
-    "ADDED",
-    "DUPLICATED",
-    "MANIFEST_CHAIN",
-    "UNREADABLE",
-];
-
-/// The finding codes the examiner adds beside the DefectCodes (crates/smki-scan/src/examine.rs).
-const EXAMINER_CODES: &[&str] = &["CERT_SIG_ALG_MISMATCH", "CERT_UNSUPPORTED_ALG"];
 
 /// ecdsa-with-SHA256's OBJECT IDENTIFIER element.
 const ECDSA_WITH_SHA256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
@@ -116,19 +97,20 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// Everything the snapshots were compared with, and the codes seen in them.
+/// Everything the snapshots were compared with, and the codes seen in them (a vocabulary's
+/// code is read as its enum: a name the vocabulary does not declare fails the test).
 struct Pins {
     tmp: PathBuf,
     failed: Vec<String>,
     sizes: Vec<(String, usize)>,
-    defect_codes: BTreeSet<String>,
-    lint_codes: BTreeSet<String>,
-    verdicts: BTreeSet<String>,
+    defect_codes: BTreeSet<&'static str>,
+    lint_codes: BTreeSet<&'static str>,
+    verdicts: BTreeSet<&'static str>,
     signature_statuses: BTreeSet<String>,
     key_sources: BTreeSet<String>,
     manifest_kinds: BTreeSet<String>,
-    left_alone_verdicts: BTreeSet<String>,
-    audit_codes: BTreeSet<String>,
+    left_alone_verdicts: BTreeSet<&'static str>,
+    audit_codes: BTreeSet<&'static str>,
 }
 
 impl Pins {
@@ -176,12 +158,14 @@ impl Pins {
     /// The codes of one finding (a JSON object, as `--findings` and `inspect` write it).
     fn finding(&mut self, f: &Value) {
         let s = |v: &Value| v.as_str().expect("a string").to_string();
-        self.verdicts.insert(s(&f["verdict"]));
+        self.verdicts.insert(verdict(f).as_str());
         for d in f["defects"].as_array().expect("defects") {
-            self.defect_codes.insert(s(&d["code"]));
+            self.defect_codes
+                .insert(typed::<DefectCode>(&d["code"]).as_str());
         }
         for l in f["lints"].as_array().expect("lints") {
-            self.lint_codes.insert(s(&l["code"]));
+            self.lint_codes
+                .insert(typed::<LintCode>(&l["code"]).as_str());
         }
         let sig = &f["signature"];
         self.signature_statuses.insert(s(&sig["status"]));
@@ -199,9 +183,8 @@ impl Pins {
     fn manifest(&mut self, path: &Path) {
         for v in support::jsonl(path) {
             let kind = v["kind"].as_str().expect("kind").to_string();
-            if kind == "left_alone" {
-                self.left_alone_verdicts
-                    .insert(v["verdict"].as_str().expect("verdict").to_string());
+            if let Entry::LeftAlone { verdict, .. } = typed(&v) {
+                self.left_alone_verdicts.insert(verdict.as_str());
             }
             self.manifest_kinds.insert(kind);
         }
@@ -211,7 +194,7 @@ impl Pins {
         let v: Value = serde_json::from_str(&read(path)).expect("audit JSON");
         for f in v["failures"].as_array().expect("failures") {
             self.audit_codes
-                .insert(f["code"].as_str().expect("code").to_string());
+                .insert(typed::<AuditCode>(&f["code"]).as_str());
         }
         v
     }
@@ -377,7 +360,8 @@ fn hand_made(tmp: &Path) {
     let clean = truth
         .iter()
         .find(|t| {
-            t["expected_verdict"] == "clean" && t["file"].as_str().unwrap().starts_with("certs/")
+            typed::<Verdict>(&t["expected_verdict"]) == Verdict::Clean
+                && t["file"].as_str().unwrap().starts_with("certs/")
         })
         .expect("a clean certificate");
     let der = fs::read(tmp.join("sim").join(clean["file"].as_str().unwrap())).unwrap();
@@ -391,7 +375,7 @@ fn hand_made(tmp: &Path) {
 struct Rec {
     index: usize,
     file: String,
-    verdict: String,
+    verdict: Verdict,
 }
 
 /// The remediated counterpart of an original file (`sim/certs/X` -> `tree/X`).
@@ -443,7 +427,9 @@ fn tamper(sim: &Dump, records: &[Rec]) {
             .iter()
             .position(|e| e["index"].as_u64() == Some(index as u64))
     };
-    let changed = |r: &Rec| entry(r.index).is_some_and(|i| entries[i]["kind"] == "changed");
+    let changed = |r: &Rec| {
+        entry(r.index).is_some_and(|i| matches!(typed(&entries[i]), Entry::Changed { .. }))
+    };
     let mut picker = Picker {
         records,
         taken: Vec::new(),
@@ -454,7 +440,7 @@ fn tamper(sim: &Dump, records: &[Rec]) {
         let der = fs::read(&path).unwrap();
         fs::write(&path, f(&der)).unwrap();
     };
-    let clean = |r: &Rec| r.verdict == "clean";
+    let clean = |r: &Rec| r.verdict == Verdict::Clean;
     let rs = |der: &[u8]| -> ([u8; 32], [u8; 32]) {
         let sig = split_certificate(der).2;
         // BIT STRING { 0 unused bits, SEQUENCE { INTEGER r, INTEGER s } }, canonical here.
@@ -532,7 +518,7 @@ fn tamper(sim: &Dump, records: &[Rec]) {
     // MANIFEST_EXTRA (an entry for a record the dump does not have, before the end line),
     // MANIFEST_CHAIN (both break the chain).
     let rec = picker.pick("LEFT_ALONE_UNLISTED", |r: &Rec| {
-        r.verdict == "needs_reissue"
+        r.verdict == Verdict::NeedsReissue
     });
     let removed = entry(rec.index).expect("a left_alone entry");
     let mut extra = entries[removed].clone();
@@ -791,7 +777,7 @@ fn wire_formats_are_pinned() {
         .map(|(index, f)| Rec {
             index,
             file: f["locator"]["file"].as_str().unwrap().to_string(),
-            verdict: f["verdict"].as_str().unwrap().to_string(),
+            verdict: verdict(f),
         })
         .collect();
     tamper(&sim, &records);
@@ -868,57 +854,57 @@ fn wire_formats_are_pinned() {
     );
 
     // ---- every code is in the snapshots ------------------------------------------------
-    let missing = |what: &str, want: &mut dyn Iterator<Item = String>, seen: &BTreeSet<String>| {
-        let missing: Vec<String> = want.filter(|c| !seen.contains(c)).collect();
+    fn missing<T: AsRef<str> + Ord + std::fmt::Debug>(
+        what: &str,
+        want: impl IntoIterator<Item = &'static str>,
+        seen: &BTreeSet<T>,
+    ) {
+        let missing: Vec<&str> = want
+            .into_iter()
+            .filter(|c| !seen.iter().any(|s| s.as_ref() == *c))
+            .collect();
         assert!(
             missing.is_empty(),
             "{what} missing from the snapshotted outputs: {missing:?} (seen: {seen:?})"
         );
-    };
+    }
+    // Every defect code: the DefectCodes of the signature and of the certificate (CERT_BER,
+    // and CERT_SIG_ALG_MISMATCH / CERT_UNSUPPORTED_ALG from the hand-made certificates).
     missing(
         "defect codes",
-        &mut smki_der::DefectCode::ALL
-            .iter()
-            .map(|c| c.as_str().to_string())
-            .chain(EXAMINER_CODES.iter().map(|c| c.to_string())),
+        DefectCode::ALL.iter().map(|c| c.as_str()),
         &pins.defect_codes,
     );
     missing(
         "verdicts",
-        &mut smki_scan::Verdict::ALL
-            .iter()
-            .map(|v| v.as_str().to_string()),
+        Verdict::ALL.iter().map(|v| v.as_str()),
         &pins.verdicts,
     );
+    // The tags of the enums that carry data (SignatureCheck, KeySource, manifest Entry).
     missing(
         "signature statuses",
-        &mut ["valid", "invalid", "issuer_unknown", "not_checked"]
-            .iter()
-            .map(|c| c.to_string()),
+        ["valid", "invalid", "issuer_unknown", "not_checked"],
         &pins.signature_statuses,
     );
-    missing(
-        "key sources",
-        &mut ["anchor", "recovered"].iter().map(|c| c.to_string()),
-        &pins.key_sources,
-    );
+    missing("key sources", ["anchor", "recovered"], &pins.key_sources);
     missing(
         "manifest entry kinds",
-        &mut ["changed", "left_alone", "end"]
-            .iter()
-            .map(|c| c.to_string()),
+        ["changed", "left_alone", "end"],
         &pins.manifest_kinds,
     );
     missing(
         "verdicts of records left alone",
-        &mut ["needs_reissue", "unverifiable", "unreadable"]
-            .iter()
-            .map(|c| c.to_string()),
+        [
+            Verdict::NeedsReissue,
+            Verdict::Unverifiable,
+            Verdict::Unreadable,
+        ]
+        .map(Verdict::as_str),
         &pins.left_alone_verdicts,
     );
     missing(
         "audit failure codes",
-        &mut AUDIT_CODES.iter().map(|c| c.to_string()),
+        AuditCode::ALL.iter().map(|c| c.as_str()),
         &pins.audit_codes,
     );
     missing(
