@@ -225,43 +225,6 @@ fn mask_timing(text: &str) -> String {
     out
 }
 
-/// Every lint code: the string literals `"PROFILE_..."` of the crates' sources (the lints
-/// live in crates/smki-x509/src/profile.rs).
-fn profile_lint_codes() -> BTreeSet<String> {
-    fn walk(dir: &Path, out: &mut BTreeSet<String>) {
-        for e in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = e.expect("a directory entry").path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|x| x == "rs") {
-                let text = read(&path);
-                for (at, _) in text.match_indices("\"PROFILE_") {
-                    let code: String = text[at + 1..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
-                        .collect();
-                    if text[at + 1 + code.len()..].starts_with('"') {
-                        out.insert(code);
-                    }
-                }
-            }
-        }
-    }
-    let mut codes = BTreeSet::new();
-    for e in fs::read_dir(repo_root().join("crates")).expect("crates/") {
-        let src = e.expect("a directory entry").path().join("src");
-        if src.is_dir() {
-            walk(&src, &mut codes);
-        }
-    }
-    assert!(
-        codes.contains("PROFILE_SIG_ALG") && codes.len() > 10,
-        "the lint codes are no longer string literals \"PROFILE_...\" in crates/*/src \
-         (found {codes:?}): take them from where they are now"
-    );
-    codes
-}
-
 /// The extract is what its snapshots are meant to show: the repository's metadata on every
 /// readable row, every status and lifecycle, and a status update in a delta (a row that
 /// replaces a row of the full extract).
@@ -283,7 +246,7 @@ fn check_extract(extract: &Dump) {
     for f in &findings {
         let file = f["locator"]["file"].as_str().unwrap();
         assert!(
-            f["meta"].is_object() || f["verdict"] == "unreadable",
+            f["meta"].is_object() || verdict(f) == Verdict::Unreadable,
             "no metadata: {f}"
         );
         if file.contains("/delta-") && f["serial"].as_str().is_some_and(|s| full.contains(s)) {
@@ -394,7 +357,7 @@ struct Picker<'a> {
 }
 
 impl<'a> Picker<'a> {
-    fn pick(&mut self, what: &str, want: impl Fn(&Rec) -> bool) -> &'a Rec {
+    fn pick(&mut self, what: AuditCode, want: impl Fn(&Rec) -> bool) -> &'a Rec {
         let last = self.records.len() - 1;
         let rec = self
             .records
@@ -434,12 +397,13 @@ fn tamper(sim: &Dump, records: &[Rec]) {
         records,
         taken: Vec::new(),
     };
-    let mut rewrite = |what: &str, want: &dyn Fn(&Rec) -> bool, f: &dyn Fn(&[u8]) -> Vec<u8>| {
-        let rec = picker.pick(what, want);
-        let path = counterpart(&bad, &rec.file);
-        let der = fs::read(&path).unwrap();
-        fs::write(&path, f(&der)).unwrap();
-    };
+    let mut rewrite =
+        |what: AuditCode, want: &dyn Fn(&Rec) -> bool, f: &dyn Fn(&[u8]) -> Vec<u8>| {
+            let rec = picker.pick(what, want);
+            let path = counterpart(&bad, &rec.file);
+            let der = fs::read(&path).unwrap();
+            fs::write(&path, f(&der)).unwrap();
+        };
     let clean = |r: &Rec| r.verdict == Verdict::Clean;
     let rs = |der: &[u8]| -> ([u8; 32], [u8; 32]) {
         let sig = split_certificate(der).2;
@@ -458,16 +422,18 @@ fn tamper(sim: &Dump, records: &[Rec]) {
 
     // TBS_CHANGED (and NOT_VALID, MANIFEST_MISMATCH): one byte of a remediated
     // certificate's tbsCertificate flipped.
-    rewrite("TBS_CHANGED", &changed, &|der| {
+    rewrite(AuditCode::TbsChanged, &changed, &|der| {
         let mut der = der.to_vec();
         let tbs_content = header(&der).0 + header(&der[header(&der).0..]).0;
         der[tbs_content + 20] ^= 0x01;
         der
     });
     // SIG_ALG_CHANGED: signatureAlgorithm of a remediated certificate made ecdsa-with-SHA384.
-    rewrite("SIG_ALG_CHANGED", &changed, &|der| sha384_alg(der, true));
+    rewrite(AuditCode::SigAlgChanged, &changed, &|der| {
+        sha384_alg(der, true)
+    });
     // RS_CHANGED: another valid signature, (r, n - s), put in.
-    rewrite("RS_CHANGED", &changed, &|der| {
+    rewrite(AuditCode::RsChanged, &changed, &|der| {
         let (r, s) = rs(der);
         let s = p256::Scalar::from_repr(s.into()).unwrap();
         let n_minus_s: [u8; 32] = (-s).to_repr().into();
@@ -475,7 +441,7 @@ fn tamper(sim: &Dump, records: &[Rec]) {
         assemble_certificate(&tbs, &alg, &bit_string(0, &der_sig(&r, &n_minus_s)))
     });
     // NOT_CANONICAL: the same (r, s), r with a redundant leading zero octet.
-    rewrite("NOT_CANONICAL", &changed, &|der| {
+    rewrite(AuditCode::NotCanonical, &changed, &|der| {
         let (r, s) = rs(der);
         let r = tlv(0x02, &[&[0u8][..], &int_content(&r)].concat());
         let sig = tlv(0x30, &[r, der_int(&s)].concat());
@@ -484,7 +450,7 @@ fn tamper(sim: &Dump, records: &[Rec]) {
     });
     // UNAFFECTED_CHANGED (and NOT_IN_MANIFEST, NOT_VALID): a clean certificate re-encoded
     // (outer length in long form).
-    rewrite("UNAFFECTED_CHANGED", &clean, &|der| {
+    rewrite(AuditCode::UnaffectedChanged, &clean, &|der| {
         let body = &der[header(der).0..];
         let len = body.len();
         [
@@ -494,21 +460,23 @@ fn tamper(sim: &Dump, records: &[Rec]) {
         .concat()
     });
     // UNREADABLE: a certificate replaced by bytes that are not one.
-    rewrite("UNREADABLE", &clean, &|_| b"not a certificate\n".to_vec());
+    rewrite(AuditCode::Unreadable, &clean, &|_| {
+        b"not a certificate\n".to_vec()
+    });
     // NOT_REMEDIATED (and MANIFEST_MISMATCH): a remediable certificate left as it was,
     // though the manifest says changed.
-    let rec = picker.pick("NOT_REMEDIATED", changed);
+    let rec = picker.pick(AuditCode::NotRemediated, changed);
     fs::copy(tmp.join(&rec.file), counterpart(&bad, &rec.file)).unwrap();
     // DROPPED: a certificate removed.
-    let rec = picker.pick("DROPPED", clean);
+    let rec = picker.pick(AuditCode::Dropped, clean);
     fs::remove_file(counterpart(&bad, &rec.file)).unwrap();
     // ADDED: the root CA certificate put in after a certificate.
-    let rec = picker.pick("ADDED", clean);
+    let rec = picker.pick(AuditCode::Added, clean);
     let mut added = counterpart(&bad, &rec.file).into_os_string();
     added.push(".added.der");
     fs::copy(tmp.join("sim/cas/root.der"), added).unwrap();
     // DUPLICATED: a certificate repeated right after itself.
-    let rec = picker.pick("DUPLICATED", clean);
+    let rec = picker.pick(AuditCode::Duplicated, clean);
     let victim = counterpart(&bad, &rec.file);
     let mut dup = victim.clone().into_os_string();
     dup.push(".dup.der");
@@ -517,7 +485,7 @@ fn tamper(sim: &Dump, records: &[Rec]) {
     // The manifest: LEFT_ALONE_UNLISTED (an entry of a needs_reissue record removed),
     // MANIFEST_EXTRA (an entry for a record the dump does not have, before the end line),
     // MANIFEST_CHAIN (both break the chain).
-    let rec = picker.pick("LEFT_ALONE_UNLISTED", |r: &Rec| {
+    let rec = picker.pick(AuditCode::LeftAloneUnlisted, |r: &Rec| {
         r.verdict == Verdict::NeedsReissue
     });
     let removed = entry(rec.index).expect("a left_alone entry");
@@ -908,8 +876,8 @@ fn wire_formats_are_pinned() {
         &pins.audit_codes,
     );
     missing(
-        "lint codes (the \"PROFILE_*\" strings of crates/*/src)",
-        &mut profile_lint_codes().into_iter(),
+        "lint codes",
+        LintCode::ALL.iter().map(|c| c.as_str()),
         &pins.lint_codes,
     );
     println!("lint codes pinned: {:?}", pins.lint_codes);
