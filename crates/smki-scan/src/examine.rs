@@ -1,5 +1,4 @@
 //! One record in, one [`Finding`] out: analyse, verify, judge.
-use crate::finding::code_names;
 use crate::predict::{predict, Prediction, Predictions};
 use crate::{At, Finding, FindingDefect, SignatureCheck, Verdict};
 use smki_der::{DefectCode, SignatureEncoding};
@@ -561,7 +560,7 @@ impl<B: Backend> Examiner<B> {
         if !sig.is_canonical() || !ber.is_empty() {
             let why = format!(
                 "the signature verifies but is not DER ({}): re-encoding fixes it",
-                code_names(finding.codes(), ", ")
+                finding.codes_text(", ")
             );
             return (Verdict::Remediable, why, check, predictions);
         }

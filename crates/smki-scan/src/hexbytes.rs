@@ -9,7 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 /// Bytes that can be read back from their hex form.
-pub trait FromHex: AsRef<[u8]> + Sized {
+pub trait FromHex: Sized {
     /// `None` unless `text` is lowercase hex of a length this type holds.
     fn from_hex(text: &str) -> Option<Self>;
 }
@@ -23,6 +23,17 @@ fn digits(text: &str) -> Option<&str> {
 impl<const N: usize> FromHex for [u8; N] {
     fn from_hex(text: &str) -> Option<Self> {
         hex::decode_to_array(digits(text)?).ok()
+    }
+}
+
+/// No bytes (`""`) is `None`.
+impl<T: FromHex> FromHex for Option<T> {
+    fn from_hex(text: &str) -> Option<Self> {
+        if text.is_empty() {
+            Some(None)
+        } else {
+            T::from_hex(text).map(Some)
+        }
     }
 }
 
@@ -88,40 +99,19 @@ pub mod option {
     }
 }
 
-/// An optional value written as `""` when absent.
+/// An optional value written as `""` when absent (the hex of no bytes).
 pub mod or_empty {
-    use super::FromHex;
-    use serde::de::Error;
-    use serde::{Deserializer, Serializer};
+    use serde::Serializer;
 
     pub fn serialize<S: Serializer>(
         bytes: &Option<impl AsRef<[u8]>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        match bytes {
-            Some(b) => super::serialize(b, s),
-            None => s.serialize_str(""),
-        }
+        super::serialize(&bytes.as_ref().map_or(&[][..], AsRef::as_ref), s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>, T: FromHex>(d: D) -> Result<Option<T>, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<T: FromHex> serde::de::Visitor<'_> for V<T> {
-            type Value = Option<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("lowercase hex, or an empty string")
-            }
-            fn visit_str<E: Error>(self, text: &str) -> Result<Option<T>, E> {
-                if text.is_empty() {
-                    return Ok(None);
-                }
-                super::HexVisitor(std::marker::PhantomData)
-                    .visit_str(text)
-                    .map(Some)
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
-    }
+    /// `""` reads as `None` (see [`FromHex`](super::FromHex) for `Option`).
+    pub use super::deserialize;
 }
 
 #[cfg(test)]
