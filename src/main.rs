@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd;
+mod output;
 
 /// A scan allocates a few dozen small strings per certificate on every thread; mimalloc's
 /// thread-local free lists make that cheaper than glibc's malloc (measured: `smki bench`).
@@ -47,17 +48,47 @@ pub(crate) enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli.command) {
+    let result = dispatch(cli.command).and_then(|code| {
+        output::stdout().flush()?;
+        Ok(code)
+    });
+    match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("smki: {e}");
-            ExitCode::from(2)
-        }
+        Err(e) => exit_on_error(&e),
     }
 }
 
-/// Runs one command: Ok(exit code), or Err(message) for usage and I/O errors (exit 2).
-pub(crate) fn dispatch(command: Command) -> Result<ExitCode, String> {
+/// The edge: a closed standard output ends the command quietly (exit 0: whoever read it has
+/// what they wanted); any other error is exit 2 with its message and causes.
+fn exit_on_error(e: &anyhow::Error) -> ExitCode {
+    let stdout = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<output::StdoutError>());
+    if stdout.is_some_and(output::StdoutError::is_closed_pipe) {
+        return ExitCode::SUCCESS;
+    }
+    output::note(format_args!("smki: {}", message(e)));
+    ExitCode::from(2)
+}
+
+/// An error and its causes, `: `-separated; a cause whose text its error's message already
+/// ends with (as the crates' errors end with their source's) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+/// Runs one command: Ok(exit code), or Err for usage and I/O errors (exit 2).
+pub(crate) fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),

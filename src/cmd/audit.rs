@@ -1,5 +1,7 @@
 //! `smki audit --original INPUT --remediated OUTPUT --manifest MANIFEST`
-use super::{inputs, threads, write_json, IssuerArgs, RunArgs};
+use super::{threads, write_json, IssuerArgs, RunArgs};
+use crate::output;
+use anyhow::{bail, Context};
 use smki_scan::audit::{audit, AuditReport};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,22 +25,22 @@ pub struct Args {
 }
 
 /// Exit 0 when everything holds, 1 when anything fails (each failure named), 2 on I/O errors.
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for p in [&args.original, &args.remediated, &args.manifest] {
         if !p.exists() {
-            return Err(format!("{}: no such file or directory", p.display()));
+            bail!("{}: no such file or directory", p.display());
         }
     }
     let manifest = std::fs::read_to_string(&args.manifest)
-        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+        .with_context(|| args.manifest.display().to_string())?;
     let threads = threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
-    smki_scan::prepare_issuers(&ex, inputs(&args.original), threads);
+    smki_scan::prepare_issuers(&ex, smki_repo::open(&args.original), threads);
     let report = audit(
         &ex,
-        inputs(&args.original),
-        inputs(&args.remediated),
+        smki_repo::open(&args.original),
+        smki_repo::open(&args.remediated),
         &manifest,
         threads,
     );
@@ -54,12 +56,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         )?;
     }
     if !args.run.quiet {
-        print!("{}", text(&report));
-        println!(
+        let mut out = output::stdout();
+        write!(out, "{}", text(&report))?;
+        writeln!(
+            out,
             "audited {} records in {elapsed:.2} s: {:.0} records/s on {threads} threads",
             report.original_records,
             report.original_records as f64 / elapsed.max(1e-9)
-        );
+        )?;
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS

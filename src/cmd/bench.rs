@@ -1,6 +1,7 @@
 //! `smki bench`: throughput of every stage, per core, next to `openssl speed ecdsap256`
 //! measured in the same run.
-use super::inputs;
+use crate::output;
+use anyhow::{bail, Context};
 use smki_repo::{AtomicFile, OutputFormat, Writer};
 use smki_scan::{manifest::ManifestWriter, prepare_issuers, Examiner};
 use smki_verify::Backend;
@@ -139,7 +140,7 @@ fn list(v: &[f64]) -> String {
 }
 
 /// `openssl speed -seconds N [-multi T] ecdsap256`: verifies per second (on T cores).
-fn openssl_verify_rate(seconds: u32, multi: usize) -> Result<f64, String> {
+fn openssl_verify_rate(seconds: u32, multi: usize) -> anyhow::Result<f64> {
     let mut args = vec!["speed".to_string(), "-seconds".into(), seconds.to_string()];
     if multi > 1 {
         args.extend(["-multi".into(), multi.to_string()]);
@@ -148,16 +149,16 @@ fn openssl_verify_rate(seconds: u32, multi: usize) -> Result<f64, String> {
     let out = Command::new("openssl")
         .args(&args)
         .output()
-        .map_err(|e| format!("running openssl speed: {e}"))?;
+        .context("running openssl speed")?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
         .find(|l| l.contains("ecdsa (nistp256)"))
-        .ok_or_else(|| format!("openssl speed printed no nistp256 line:\n{text}"))?;
+        .with_context(|| format!("openssl speed printed no nistp256 line:\n{text}"))?;
     line.split_whitespace()
         .last()
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("cannot read the verify rate in {line:?}"))
+        .with_context(|| format!("cannot read the verify rate in {line:?}"))
 }
 
 /// The benchmark's dump and the CA certificates it is verified against.
@@ -175,8 +176,8 @@ impl Corpus<'_> {
         let records = self
             .issuers
             .into_iter()
-            .flat_map(inputs)
-            .chain(inputs(self.dump).take(limit));
+            .flat_map(smki_repo::open)
+            .chain(smki_repo::open(self.dump).take(limit));
         prepare_issuers(ex, records, threads);
     }
 }
@@ -191,47 +192,51 @@ fn time_scan<B: Backend>(
     limit: usize,
     findings: &Path,
     openssl: f64,
-) -> Result<(u64, Run), String> {
+) -> anyhow::Result<(u64, Run)> {
     // The previous run's output is deleted untimed: replacing it makes the kernel drop ~90 MB
     // of cached pages inside the rename, which is no work of the scan's.
     let _ = std::fs::remove_file(findings);
     let clock = Clock::start();
     corpus.prepare(ex, limit, threads);
-    let mut out = AtomicFile::create(findings).map_err(|e| e.to_string())?;
+    let mut out = AtomicFile::create(findings)?;
     let summary = smki_scan::scan(
         ex,
-        inputs(corpus.dump).take(limit),
+        smki_repo::open(corpus.dump).take(limit),
         threads,
         |f| {
             let mut line = serde_json::to_vec(f).expect("a finding serialises");
             line.push(b'\n');
             line
         },
-        |_, line| out.write_all(&line).map_err(|e| e.to_string()),
+        |_, line| out.write_all(&line),
     )?;
-    out.commit().map_err(|e| e.to_string())?;
+    out.commit()?;
     Ok((summary.records, clock.stop(openssl)))
 }
 
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let max_threads = super::threads(args.threads);
     let rounds = args.rounds.max(1);
     let mut openssl = openssl_verify_rate(args.openssl_seconds, 1)?;
     let mut openssl_runs = vec![openssl];
-    println!("openssl speed ecdsap256: {openssl:.0} verifies/s");
+    writeln!(
+        output::stdout(),
+        "openssl speed ecdsap256: {openssl:.0} verifies/s"
+    )?;
     let tmp = std::env::temp_dir().join(format!("smki-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&tmp).with_context(|| tmp.display().to_string())?;
     // (stage, backend, threads, records, every run)
     type Measured = (&'static str, &'static str, usize, u64, Vec<Run>);
     let mut measured: Vec<Measured> = Vec::new();
-    let mut record = |stage, backend, threads, records, run: Run| {
+    let mut record = |stage, backend, threads, records, run: Run| -> anyhow::Result<()> {
         let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.0}%", x * 100.0));
-        println!(
+        writeln!(
+            output::stdout(),
             "  {stage:<10} {backend:<6} {threads:>2} threads {records:>8} records {:>8.2} s   (cores idle {}, stolen {})",
             run.seconds,
             pct(run.idle),
             pct(run.stolen)
-        );
+        )?;
         match measured
             .iter_mut()
             .find(|m| (m.0, m.1, m.2) == (stage, backend, threads))
@@ -239,6 +244,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             Some(m) => m.4.push(run),
             None => measured.push((stage, backend, threads, records, vec![run])),
         }
+        Ok(())
     };
     let (corpus, issuers) = match (&args.corpus, &args.issuers) {
         (Some(c), i) => (c.clone(), i.clone()),
@@ -252,13 +258,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 ..smki_sim::SimOptions::default()
             };
             let clock = Clock::start();
-            let s = smki_sim::simulate(&opts).map_err(|e| e.to_string())?;
+            let s = smki_sim::simulate(&opts)?;
             let run = Run {
                 // The simulator's own timing (without writing the CA files).
                 seconds: s.elapsed.as_secs_f64(),
                 ..clock.stop(openssl)
             };
-            record("simulate", "-", max_threads, s.certificates, run);
+            record("simulate", "-", max_threads, s.certificates, run)?;
             (out.join("certificates.der"), Some(out.join("cas")))
         }
     };
@@ -276,7 +282,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         if round > 0 {
             openssl = openssl_verify_rate(args.openssl_seconds, 1)?;
             openssl_runs.push(openssl);
-            println!("openssl speed ecdsap256: {openssl:.0} verifies/s");
+            writeln!(
+                output::stdout(),
+                "openssl speed ecdsap256: {openssl:.0} verifies/s"
+            )?;
         }
         // Scan, fast backend, 1..=N threads and back again (N..=1): the load of other
         // processes drifts, and this order (A B B A) cancels a steady drift out of the
@@ -293,57 +302,64 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 openssl,
             )?;
             times[threads] += run.seconds;
-            record("scan", "fast", threads, n, run);
+            record("scan", "fast", threads, n, run)?;
         }
         if max_threads > 1 {
             scan_scaling.push(times[1] / times[max_threads]);
             let multi = openssl_verify_rate(args.openssl_seconds, max_threads)?;
-            println!(
+            writeln!(
+                output::stdout(),
                 "openssl speed -multi {max_threads} ecdsap256: {multi:.0} verifies/s ({:.2}x the single-core run of this round)",
                 multi / openssl
-            );
+            )?;
             machine_scaling.push(multi / openssl);
         }
         // Remediate, then audit it afresh as `smki audit` does; fast backend, all threads.
         let (n, run) = time_remediate(bench, max_threads, &rem, &man, openssl)?;
-        record("remediate", "fast", max_threads, n, run);
+        record("remediate", "fast", max_threads, n, run)?;
         let clock = Clock::start();
         let ex = Examiner::fast(false);
         bench.prepare(&ex, usize::MAX, max_threads);
-        let text = std::fs::read_to_string(&man).map_err(|e| e.to_string())?;
-        let report =
-            smki_scan::audit::audit(&ex, inputs(&corpus), inputs(&rem), &text, max_threads);
+        let text = std::fs::read_to_string(&man).with_context(|| man.display().to_string())?;
+        let report = smki_scan::audit::audit(
+            &ex,
+            smki_repo::open(&corpus),
+            smki_repo::open(&rem),
+            &text,
+            max_threads,
+        );
         record(
             "audit",
             "fast",
             max_threads,
             report.original_records,
             clock.stop(openssl),
-        );
+        )?;
         if !report.passed() {
-            return Err(format!(
+            bail!(
                 "the benchmark's own audit failed: {:?}",
                 report.failure_counts
-            ));
+            );
         }
     }
     if args.plain_count > 0 {
         for threads in [1, max_threads] {
             let ex = Examiner::plain(false);
             let (n, run) = time_scan(&ex, bench, threads, args.plain_count, &findings, openssl)?;
-            record("scan", "plain", threads, n, run);
+            record("scan", "plain", threads, n, run)?;
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
-    println!(
+    writeln!(
+        output::stdout(),
         "\n{rounds} round(s); openssl speed ecdsap256 in them: {} verifies/s",
         openssl_runs
             .iter()
             .map(|r| format!("{r:.0}"))
             .collect::<Vec<_>>()
             .join(", ")
-    );
-    println!("seconds, per s, per core: the best run; x openssl: per core, the median over the runs of the ratio to the openssl run of the same round; stolen: the median share of the machine's CPU time the hypervisor gave other guests during the runs");
+    )?;
+    writeln!(output::stdout(), "seconds, per s, per core: the best run; x openssl: per core, the median over the runs of the ratio to the openssl run of the same round; stolen: the median share of the machine's CPU time the hypervisor gave other guests during the runs")?;
     let rows: Vec<Row> = measured
         .into_iter()
         .map(|(stage, backend, threads, records, runs)| {
@@ -369,7 +385,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
         })
         .collect();
-    println!(
+    writeln!(
+        output::stdout(),
         "  {:<10} {:<6} {:>7} {:>8} {:>8} {:>10} {:>10} {:>9} {:>7}",
         "stage",
         "backend",
@@ -380,9 +397,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         "per core",
         "x openssl",
         "stolen"
-    );
+    )?;
     for r in &rows {
-        println!(
+        writeln!(
+            output::stdout(),
             "  {:<10} {:<6} {:>7} {:>8} {:>8.2} {:>10.0} {:>10.0} {:>9.2} {:>7}",
             r.stage,
             r.backend,
@@ -394,17 +412,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             r.ratio_to_openssl,
             r.stolen
                 .map_or("-".into(), |x| format!("{:.0}%", x * 100.0))
-        );
+        )?;
     }
-    let scaling = (max_threads > 1).then(|| {
-        let (scan, machine) = (median(scan_scaling.clone()), median(machine_scaling.clone()));
-        println!(
+    let scaling = if max_threads > 1 {
+        let (scan, machine) = (
+            median(scan_scaling.clone()),
+            median(machine_scaling.clone()),
+        );
+        writeln!(
+            output::stdout(),
             "scan scaling: {max_threads} threads {scan:.2}x one thread (median over the rounds: {}); openssl speed -multi {max_threads}: {machine:.2}x (median: {})",
             list(&scan_scaling),
             list(&machine_scaling)
-        );
-        (scan, machine)
-    });
+        )?;
+        Some((scan, machine))
+    } else {
+        None
+    };
     if let Some(path) = &args.json {
         let openssl = serde_json::json!({
             "rounds": openssl_runs,
@@ -432,21 +456,21 @@ fn time_remediate(
     rem: &Path,
     man: &Path,
     openssl: f64,
-) -> Result<(u64, Run), String> {
+) -> anyhow::Result<(u64, Run)> {
     let _ = (std::fs::remove_file(rem), std::fs::remove_file(man));
     let clock = Clock::start();
     let ex = Examiner::fast(false);
     corpus.prepare(&ex, usize::MAX, threads);
-    let mut out = Writer::create(OutputFormat::Der, rem).map_err(|e| e.to_string())?;
-    let mut manifest = ManifestWriter::new(AtomicFile::create(man).map_err(|e| e.to_string())?);
-    let sum =
-        smki_scan::remediate::remediate(&ex, inputs(corpus.dump), threads, &mut out, &mut manifest)
-            .map_err(|e| e.to_string())?;
-    out.finish().map_err(|e| e.to_string())?;
-    manifest
-        .finish(sum.records)
-        .map_err(|e| e.to_string())?
-        .commit()
-        .map_err(|e| e.to_string())?;
+    let mut out = Writer::create(OutputFormat::Der, rem)?;
+    let mut manifest = ManifestWriter::new(AtomicFile::create(man)?);
+    let sum = smki_scan::remediate::remediate(
+        &ex,
+        smki_repo::open(corpus.dump),
+        threads,
+        &mut out,
+        &mut manifest,
+    )?;
+    out.finish()?;
+    manifest.finish(sum.records)?.commit()?;
     Ok((sum.records, clock.stop(openssl)))
 }

@@ -1,6 +1,7 @@
 //! `smki demo`: simulate a repository, scan it, remediate it, audit the result, and scan the
 //! remediated dump again, printing each stage's summary and time. It runs the very commands
 //! a user would (parsed from their command lines), so it shows exactly what they do.
+use anyhow::{bail, Context};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -21,7 +22,8 @@ pub struct Args {
     threads: Option<usize>,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut out = crate::output::stdout();
     let (dir, temporary) = match &args.out {
         Some(d) => (d.clone(), false),
         None => (
@@ -31,11 +33,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     if dir.exists()
         && std::fs::read_dir(&dir)
-            .map_err(|e| e.to_string())?
+            .with_context(|| dir.display().to_string())?
             .next()
             .is_some()
     {
-        return Err(format!("{}: exists and is not empty", dir.display()));
+        bail!("{}: exists and is not empty", dir.display());
     }
     let p = |rel: &str| dir.join(rel).display().to_string();
     let threads = super::threads(args.threads).to_string();
@@ -121,38 +123,41 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut times = Vec::new();
     let mut ok = true;
     for (name, argv) in stages {
-        println!("\n=== {name}: smki {}", argv.join(" "));
+        writeln!(out, "\n=== {name}: smki {}", argv.join(" "))?;
         let started = Instant::now();
         let code = super::run_argv(&argv)?;
         let secs = started.elapsed().as_secs_f64();
         let passed = code == ExitCode::SUCCESS;
-        println!(
+        writeln!(
+            out,
             "=== {name}: {} in {secs:.2} s",
             if passed { "ok" } else { "FAILED (exit code 1)" }
-        );
+        )?;
         times.push((name, secs, passed));
         ok &= passed;
     }
-    println!("\n=== demo: {} certificates", args.count);
+    writeln!(out, "\n=== demo: {} certificates", args.count)?;
     for (name, secs, passed) in &times {
-        println!(
+        writeln!(
+            out,
             "  {name:<10} {secs:>8.2} s  {:>9.0} certificates/s  {}",
             args.count as f64 / secs.max(1e-9),
             if *passed { "ok" } else { "FAILED" }
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "{}",
         if ok {
             "demo: the 2018 defect was found, remediated and the remediation audited; the remediated dump scans clean"
         } else {
             "demo: a stage failed (see above)"
         }
-    );
+    )?;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     } else {
-        println!("everything is in {}", dir.display());
+        writeln!(out, "everything is in {}", dir.display())?;
     }
     Ok(if ok {
         ExitCode::SUCCESS

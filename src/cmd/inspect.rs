@@ -1,7 +1,7 @@
 //! `smki inspect FILE...`
 use super::IssuerArgs;
+use crate::output;
 use smki_scan::{text, Finding};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,13 +25,16 @@ enum Format {
 
 /// Inspects every record; CA certificates among the inputs also serve as issuers. Exit 0
 /// when every input was read (whatever the verdicts), 2 when an input file could not be.
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ex = args.issuers.examiner()?;
     let mut records = Vec::new();
     let mut io_failed = false;
     for path in &args.files {
         if path.as_os_str() != "-" && !path.exists() {
-            eprintln!("smki: {}: no such file or directory", path.display());
+            output::note(format_args!(
+                "smki: {}: no such file or directory",
+                path.display()
+            ));
             io_failed = true;
             continue;
         }
@@ -45,16 +48,19 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             Err(e) => Finding::unreadable_record(e),
         })
         .collect();
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, &findings)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
-        Format::Text => findings
-            .iter()
-            .try_for_each(|f| writeln!(out, "{}", text::finding(f))),
-    };
-    written.map_err(|e| format!("writing the report: {e}"))?;
+    let mut out = output::stdout();
+    match args.format {
+        Format::Json => {
+            let mut json = serde_json::to_vec_pretty(&findings)?;
+            json.push(b'\n');
+            out.write_all(&json)?;
+        }
+        Format::Text => {
+            for f in &findings {
+                writeln!(out, "{}", text::finding(f))?;
+            }
+        }
+    }
     Ok(if io_failed {
         ExitCode::from(2)
     } else {

@@ -6,6 +6,9 @@ pub mod remediate;
 pub mod scan;
 pub mod simulate;
 
+use anyhow::Context;
+use std::path::Path;
+
 /// Options every pipeline command shares.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RunArgs {
@@ -25,22 +28,21 @@ pub fn write_json(
     path: &Path,
     value: impl serde::Serialize,
     extra: &[(&str, serde_json::Value)],
-) -> Result<(), String> {
-    let mut v = serde_json::to_value(value).map_err(|e| e.to_string())?;
+) -> anyhow::Result<()> {
+    let mut v = serde_json::to_value(value)?;
     for (k, x) in extra {
         v[*k] = x.clone();
     }
-    let bytes = serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?;
-    smki_repo::AtomicFile::write_all_to(path, &bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let bytes = serde_json::to_vec_pretty(&v)?;
+    smki_repo::AtomicFile::write_all_to(path, &bytes).with_context(|| path.display().to_string())
 }
 
 /// Runs `smki ARGV...` in this process (used by `smki demo`).
-pub fn run_argv(argv: &[String]) -> Result<std::process::ExitCode, String> {
+pub fn run_argv(argv: &[String]) -> anyhow::Result<std::process::ExitCode> {
     use clap::Parser;
-    let cli =
-        crate::Cli::try_parse_from(std::iter::once("smki".to_string()).chain(argv.iter().cloned()))
-            .map_err(|e| e.to_string())?;
+    let cli = crate::Cli::try_parse_from(
+        std::iter::once("smki".to_string()).chain(argv.iter().cloned()),
+    )?;
     crate::dispatch(cli.command)
 }
 
@@ -48,46 +50,6 @@ pub fn run_argv(argv: &[String]) -> Result<std::process::ExitCode, String> {
 pub fn threads(opt: Option<usize>) -> usize {
     opt.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1)
-}
-
-use smki_repo::{Error as RecordError, Record};
-use std::path::Path;
-
-/// Every record of one input path: certificate files and trees through `smki_repo::open`,
-/// plus, in a directory, extract CSV files (a full extract and its deltas, applied in name
-/// order: `full-*` before `delta-*`).
-pub fn inputs(path: &Path) -> Box<dyn Iterator<Item = Result<Record, RecordError>> + Send> {
-    let records = smki_repo::open(path);
-    if !path.is_dir() {
-        return records;
-    }
-    let mut csv = Vec::new();
-    collect_csv(path, &mut csv);
-    if csv.is_empty() {
-        return records;
-    }
-    csv.sort_by_key(|p| {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (!name.starts_with("full"), p.clone())
-    });
-    Box::new(records.chain(smki_repo::read_extracts(&csv)))
-}
-
-fn collect_csv(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect_csv(&p, out);
-        } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
-            out.push(p);
-        }
-    }
 }
 
 use smki_scan::Examiner;
@@ -108,13 +70,16 @@ pub struct IssuerArgs {
 impl IssuerArgs {
     /// An examiner with every CA certificate of `--issuers` registered. Unreadable issuer
     /// files are errors (exit 2): a run without its anchors would mislead.
-    pub fn examiner(&self) -> Result<Examiner<smki_verify::FastBackend>, String> {
+    pub fn examiner(&self) -> anyhow::Result<Examiner<smki_verify::FastBackend>> {
         let ex = Examiner::fast(self.recover_issuer_keys);
         for path in &self.issuers {
             for rec in smki_repo::open(path) {
-                let rec = rec.map_err(|e| format!("--issuers: {e}"))?;
+                let rec = rec.context("--issuers")?;
                 if let Err(e) = ex.add_issuer(&rec.der, rec.locator.to_string()) {
-                    eprintln!("smki: --issuers: {}: skipped: {e}", rec.locator);
+                    crate::output::note(format_args!(
+                        "smki: --issuers: {}: skipped: {e}",
+                        rec.locator
+                    ));
                 }
             }
         }

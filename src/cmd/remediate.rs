@@ -1,5 +1,7 @@
 //! `smki remediate INPUT --out OUTPUT --manifest MANIFEST`
-use super::{inputs, threads, write_json, IssuerArgs, RunArgs};
+use super::{threads, write_json, IssuerArgs, RunArgs};
+use crate::output;
+use anyhow::{bail, Context};
 use smki_repo::{AtomicFile, OutputFormat, Writer};
 use smki_scan::manifest::ManifestWriter;
 use smki_scan::remediate::{remediate, RemediationSummary};
@@ -28,36 +30,8 @@ pub struct Args {
     run: RunArgs,
 }
 
-/// The format of a dump, from its content: a directory is a DER or PEM tree (by its first
-/// certificate file) or an extract (CSV files); a file is detected by its first bytes.
-pub fn input_format(path: &Path) -> Result<OutputFormat, String> {
-    if path.is_dir() {
-        let first = smki_repo::read_dir_tree(path).flatten().next();
-        return Ok(match first {
-            Some(f) if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("pem")) => {
-                OutputFormat::PemTree
-            }
-            Some(_) => OutputFormat::DerTree,
-            None => OutputFormat::Extract,
-        });
-    }
-    let mut head = vec![0u8; 4096];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    match smki_repo::detect(&head[..n]) {
-        Some(smki_repo::Format::Der) => Ok(OutputFormat::Der),
-        Some(smki_repo::Format::Pem) => Ok(OutputFormat::Pem),
-        Some(smki_repo::Format::Extract) => Ok(OutputFormat::Extract),
-        _ => Err(format!(
-            "{}: not a DER, PEM or extract dump",
-            path.display()
-        )),
-    }
-}
-
 /// Refuses an output that is the input, or inside it, or contains it.
-pub fn refuse_overlap(input: &Path, output: &Path, what: &str) -> Result<(), String> {
+pub fn refuse_overlap(input: &Path, output: &Path, what: &str) -> anyhow::Result<()> {
     let canon = |p: &Path| -> PathBuf {
         std::fs::canonicalize(p).unwrap_or_else(|_| {
             let parent = p
@@ -71,53 +45,56 @@ pub fn refuse_overlap(input: &Path, output: &Path, what: &str) -> Result<(), Str
     };
     let (i, o) = (canon(input), canon(output));
     if i == o || o.starts_with(&i) || (input.is_dir() && i.starts_with(&o)) {
-        return Err(format!(
+        bail!(
             "{what} {} overlaps the input {}: refused (the input is never modified)",
             output.display(),
             input.display()
-        ));
+        );
     }
     Ok(())
 }
 
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.input.exists() {
-        return Err(format!(
-            "{}: no such file or directory",
-            args.input.display()
-        ));
+        bail!("{}: no such file or directory", args.input.display());
     }
     refuse_overlap(&args.input, &args.out, "--out")?;
     refuse_overlap(&args.input, &args.manifest, "--manifest")?;
     let format = match args.format {
         Some(f) => f,
-        None => input_format(&args.input)?,
+        None => smki_repo::dump_format(&args.input)?,
     };
     let threads = threads(args.run.threads);
     let ex = args.issuers.examiner()?;
     let started = Instant::now();
-    smki_scan::prepare_issuers(&ex, inputs(&args.input), threads);
+    smki_scan::prepare_issuers(&ex, smki_repo::open(&args.input), threads);
     let mut out =
-        Writer::create(format, &args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        Writer::create(format, &args.out).with_context(|| args.out.display().to_string())?;
     if format.is_tree() && args.input.is_dir() {
         out = out.with_input_root(&args.input);
         if args.format.is_none() {
             out = out.keeping_encoding();
         }
     }
-    let manifest_file = AtomicFile::create(&args.manifest)
-        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    let manifest_file =
+        AtomicFile::create(&args.manifest).with_context(|| args.manifest.display().to_string())?;
     let mut manifest = ManifestWriter::new(manifest_file);
-    let sum = remediate(&ex, inputs(&args.input), threads, &mut out, &mut manifest)
-        .map_err(|e| format!("remediating: {e}"))?;
+    let sum = remediate(
+        &ex,
+        smki_repo::open(&args.input),
+        threads,
+        &mut out,
+        &mut manifest,
+    )
+    .context("remediating")?;
     out.finish()
-        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+        .with_context(|| args.out.display().to_string())?;
     let mut file = manifest
         .finish(sum.records)
-        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
-    file.flush().map_err(|e| e.to_string())?;
+        .with_context(|| args.manifest.display().to_string())?;
+    file.flush()?;
     file.commit()
-        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+        .with_context(|| args.manifest.display().to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(path) = &args.run.json {
         write_json(
@@ -130,15 +107,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         )?;
     }
     if !args.run.quiet {
-        print!("{}", text(&sum));
-        println!(
+        let mut out = output::stdout();
+        write!(out, "{}", text(&sum))?;
+        writeln!(
+            out,
             "remediated {} records in {elapsed:.2} s: {:.0} records/s on {threads} threads; output {} ({}), manifest {}",
             sum.records,
             sum.records as f64 / elapsed.max(1e-9),
             args.out.display(),
             format,
             args.manifest.display()
-        );
+        )?;
     }
     Ok(if sum.failed > 0 || sum.not_copied > 0 {
         ExitCode::from(1)

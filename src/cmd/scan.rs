@@ -1,5 +1,7 @@
 //! `smki scan PATH...`
-use super::{inputs, write_json, IssuerArgs, RunArgs};
+use super::{write_json, IssuerArgs, RunArgs};
+use crate::output;
+use anyhow::{bail, Context};
 use smki_repo::AtomicFile;
 use smki_scan::{prepare_issuers, report, text, Finding, Verdict};
 use std::io::{IsTerminal, Write};
@@ -58,10 +60,10 @@ impl FailOn {
     }
 }
 
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for p in &args.paths {
         if p.as_os_str() != "-" && !p.exists() {
-            return Err(format!("{}: no such file or directory", p.display()));
+            bail!("{}: no such file or directory", p.display());
         }
     }
     let threads = super::threads(args.run.threads);
@@ -74,21 +76,21 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         args.paths
             .iter()
             .filter(|p| p.as_os_str() != "-")
-            .flat_map(|p| inputs(p)),
+            .flat_map(|p| smki_repo::open(p)),
         threads,
     );
     let open = |p: &Option<PathBuf>| {
         p.as_ref()
-            .map(|p| AtomicFile::create(p).map_err(|e| format!("{}: {e}", p.display())))
+            .map(|p| AtomicFile::create(p).with_context(|| p.display().to_string()))
             .transpose()
     };
     let mut findings_out = open(&args.findings)?;
     let mut csv_out = open(&args.csv)?;
     if let Some(c) = csv_out.as_mut() {
-        writeln!(c, "{}", report::CSV_HEADER).map_err(|e| e.to_string())?;
+        writeln!(c, "{}", report::CSV_HEADER)?;
     }
     let mut progress = Progress::new(args.run.quiet);
-    let records = args.paths.iter().flat_map(|p| inputs(p));
+    let records = args.paths.iter().flat_map(|p| smki_repo::open(p));
     let mut failing = 0u64;
     let (want_json, want_csv) = (findings_out.is_some(), csv_out.is_some());
     let summary = smki_scan::scan(
@@ -119,14 +121,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             Ok(())
         },
     )
-    .map_err(|e| format!("writing findings: {e}"))?;
+    .context("writing findings")?;
     progress.done();
     let elapsed = started.elapsed().as_secs_f64();
     let rate = summary.records as f64 / elapsed.max(1e-9);
     for (out, path) in [(findings_out, &args.findings), (csv_out, &args.csv)] {
         if let (Some(out), Some(path)) = (out, path) {
-            out.commit()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            out.commit().with_context(|| path.display().to_string())?;
         }
     }
     if let Some(path) = &args.run.json {
@@ -134,27 +135,27 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             ("elapsed_seconds", elapsed.into()),
             ("threads", threads.into()),
             ("records_per_second", rate.into()),
-            (
-                "issuers_from_dump",
-                serde_json::to_value(&from_dump).map_err(|e| e.to_string())?,
-            ),
+            ("issuers_from_dump", serde_json::to_value(&from_dump)?),
             ("issuer_keys", ex.issuer_count().into()),
         ];
         write_json(path, &summary, &extra)?;
     }
     if !args.run.quiet {
-        print!("{}", text::summary(&summary));
-        println!(
+        let mut out = output::stdout();
+        write!(out, "{}", text::summary(&summary))?;
+        writeln!(
+            out,
             "issuer keys: {} ({} CA certificates from the dump, {} recovered from signatures)",
             ex.issuer_count(),
             from_dump.anchors,
             from_dump.recovered
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "scanned {} records in {elapsed:.2} s: {rate:.0} records/s on {threads} threads ({:.0} per thread)",
             summary.records,
             rate / threads as f64
-        );
+        )?;
     }
     Ok(if failing > 0 {
         ExitCode::from(1)
@@ -205,7 +206,10 @@ impl Progress {
         {
             self.last = Instant::now();
             let rate = self.n as f64 / self.start.elapsed().as_secs_f64();
-            eprintln!("smki: {} records scanned ({rate:.0}/s)", self.n);
+            output::note(format_args!(
+                "smki: {} records scanned ({rate:.0}/s)",
+                self.n
+            ));
         }
     }
     fn done(&mut self) {

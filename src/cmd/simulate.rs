@@ -61,10 +61,10 @@ impl Args {
     }
 }
 
-pub fn run(args: Args) -> Result<ExitCode, String> {
-    let summary = smki_sim::simulate(&args.options()).map_err(|e| e.to_string())?;
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let summary = smki_sim::simulate(&args.options())?;
     if !args.quiet {
-        println!("{summary}");
+        writeln!(crate::output::stdout(), "{summary}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,8 @@
 use crate::Locator;
 use core::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A record (or file) that could not be read: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,33 +33,169 @@ impl Error {
     }
 }
 
+/// Why a record or a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The file could not be read.
-    Io(String),
-    /// A PEM block is malformed (missing END line, bad base64, ...).
-    Pem(String),
+    /// The file or directory could not be read: the operating system's error.
+    Io(IoError),
+    /// A FIFO, socket or device where a certificate file was expected: not read (reading it
+    /// could block forever).
+    NotAFile,
+    /// A symbolic link to a directory that contains it (`a/loop -> ..`): followed, the walk
+    /// would never end. `target` is the directory it leads back to (canonical).
+    SymlinkLoop { target: PathBuf },
+    /// A directory reached a second time through another link (`c -> a`): read once only.
+    /// `target` is the directory (canonical).
+    AlreadyVisited { target: PathBuf },
+    /// A PEM block is malformed.
+    Pem(PemError),
     /// A PEM block has a label other than CERTIFICATE (or X509 CERTIFICATE, TRUSTED CERTIFICATE).
     PemLabel(String),
-    /// DER that does not start a complete TLV (truncated, bad length) in concatenated DER.
-    Der(String),
-    /// An extract row that cannot be read.
-    Csv(String),
+    /// DER that does not start a complete TLV (truncated, bad length) in concatenated DER;
+    /// the DER reader's error, with its byte position in the file.
+    Der(smki_der::Error),
+    /// An extract line (header or row) that cannot be read.
+    Csv(CsvError),
     /// Nothing recognisable in the file.
     UnknownFormat,
     /// The file is empty.
     Empty,
 }
 
-impl fmt::Display for Error {
+/// What is wrong with a PEM block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PemError {
+    /// A BEGIN line with no END line before the next BEGIN or the end of the file.
+    Unterminated,
+    /// A block whose END label is not its BEGIN label.
+    MismatchedEnd { begin: String, end: String },
+    /// The body is not base64.
+    Base64(base64::DecodeError),
+}
+
+/// What is wrong with an extract line. Columns are 1-based character positions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsvError {
+    /// The header lacks a required column (`serial`, `certificate`).
+    MissingColumn(&'static str),
+    /// A row with another number of fields than the header.
+    FieldCount { found: usize, header: usize },
+    /// A manufacturing flag other than Y or N.
+    ManufacturingFlag(String),
+    /// An empty serial.
+    EmptySerial,
+    /// An empty certificate.
+    EmptyCertificate,
+    /// The certificate is not base64.
+    Base64(base64::DecodeError),
+    /// Text between a closing quote and the next comma.
+    TextAfterQuote { column: usize },
+    /// A quote inside a field that does not start with one.
+    QuoteInField { column: usize },
+    /// A quoted field without its closing quote.
+    UnterminatedQuote,
+}
+
+/// An operating-system error, shared (so that a record error can be cloned) and compared
+/// by its kind and message.
+#[derive(Debug, Clone)]
+pub struct IoError(Arc<io::Error>);
+
+impl IoError {
+    /// The error itself.
+    pub fn get(&self) -> &io::Error {
+        &self.0
+    }
+    pub fn kind(&self) -> io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl From<io::Error> for IoError {
+    fn from(e: io::Error) -> IoError {
+        IoError(Arc::new(e))
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &IoError) -> bool {
+        self.kind() == other.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}
+
+impl fmt::Display for IoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.locator)?;
-        match &self.kind {
-            ErrorKind::Io(m) => write!(f, "cannot read: {m}"),
+        self.0.fmt(f)
+    }
+}
+
+impl ErrorKind {
+    /// An operating-system error.
+    pub fn io(e: io::Error) -> ErrorKind {
+        ErrorKind::Io(e.into())
+    }
+}
+
+impl fmt::Display for PemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PemError::Unterminated => write!(f, "BEGIN without END"),
+            PemError::MismatchedEnd { begin, end } => {
+                write!(f, "BEGIN {begin} closed by END {end}")
+            }
+            PemError::Base64(e) => write!(f, "base64: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsvError::MissingColumn(c) => write!(f, "header has no {c} column"),
+            CsvError::FieldCount { found, header } => {
+                write!(f, "{found} fields, the header has {header}")
+            }
+            CsvError::ManufacturingFlag(v) => write!(f, "manufacturing flag {v:?} is not Y or N"),
+            CsvError::EmptySerial => write!(f, "empty serial"),
+            CsvError::EmptyCertificate => write!(f, "empty certificate"),
+            CsvError::Base64(e) => write!(f, "certificate base64: {e}"),
+            CsvError::TextAfterQuote { column } => {
+                write!(f, "text after a closing quote at column {column}")
+            }
+            CsvError::QuoteInField { column } => {
+                write!(f, "quote inside an unquoted field at column {column}")
+            }
+            CsvError::UnterminatedQuote => write!(f, "unterminated quoted field"),
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Io(e) => write!(f, "cannot read: {e}"),
+            ErrorKind::NotAFile => write!(
+                f,
+                "cannot read: not a regular file (a FIFO, socket or device): not read"
+            ),
+            ErrorKind::SymlinkLoop { target } => write!(
+                f,
+                "cannot read: symlink loop: leads back to the directory {}, not followed",
+                target.display()
+            ),
+            ErrorKind::AlreadyVisited { target } => write!(
+                f,
+                "cannot read: directory {} already visited (through another link), not read again",
+                target.display()
+            ),
             ErrorKind::Pem(m) => write!(f, "bad PEM: {m}"),
             ErrorKind::PemLabel(l) => write!(f, "PEM block labelled {l:?}, not CERTIFICATE"),
-            ErrorKind::Der(m) => write!(f, "bad DER: {m}"),
+            ErrorKind::Der(e) => write!(f, "bad DER: {e}"),
             ErrorKind::Csv(m) => write!(f, "bad extract row: {m}"),
             ErrorKind::UnknownFormat => write!(f, "not a certificate, PEM bundle, DER or extract"),
             ErrorKind::Empty => write!(f, "empty file"),
@@ -64,4 +203,39 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.locator, self.kind)
+    }
+}
+
+impl std::error::Error for CsvError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CsvError::Base64(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for PemError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PemError::Base64(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The source is the underlying error (I/O, DER, base64), whose text the message already
+/// ends with.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io(e) => Some(e.get()),
+            ErrorKind::Der(e) => Some(e),
+            ErrorKind::Pem(PemError::Base64(e)) | ErrorKind::Csv(CsvError::Base64(e)) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -10,7 +10,7 @@
 //! files add the certificates issued later and may repeat an earlier serial with a new
 //! status: [`read_extracts`] applies them in order, a row replacing the earlier row with the
 //! same serial.
-use crate::{Error, Metadata, Record, RecordReader};
+use crate::{CsvError, Error, Metadata, Record, RecordReader};
 use base64::Engine;
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,7 +37,7 @@ pub(crate) struct ExtractColumns {
 }
 
 impl ExtractColumns {
-    pub(crate) fn from_header(line: &str) -> Result<ExtractColumns, String> {
+    pub(crate) fn from_header(line: &str) -> Result<ExtractColumns, CsvError> {
         let names: Vec<String> = split_fields(line)?
             .into_iter()
             .map(|n| n.trim().to_ascii_lowercase())
@@ -45,8 +45,8 @@ impl ExtractColumns {
         let find = |n: &str| names.iter().position(|c| c == n);
         Ok(ExtractColumns {
             count: names.len(),
-            serial: find("serial").ok_or("header has no serial column")?,
-            certificate: find("certificate").ok_or("header has no certificate column")?,
+            serial: find("serial").ok_or(CsvError::MissingColumn("serial"))?,
+            certificate: find("certificate").ok_or(CsvError::MissingColumn("certificate"))?,
             subject: find("subject"),
             eui64: find("eui64"),
             status: find("status"),
@@ -58,14 +58,13 @@ impl ExtractColumns {
         })
     }
 
-    pub(crate) fn parse_row(&self, line: &str) -> Result<(Vec<u8>, Metadata), String> {
+    pub(crate) fn parse_row(&self, line: &str) -> Result<(Vec<u8>, Metadata), CsvError> {
         let fields = split_fields(line)?;
         if fields.len() != self.count {
-            return Err(format!(
-                "{} fields, the header has {}",
-                fields.len(),
-                self.count
-            ));
+            return Err(CsvError::FieldCount {
+                found: fields.len(),
+                header: self.count,
+            });
         }
         let get = |i: Option<usize>| {
             i.map(|i| fields[i].trim())
@@ -76,16 +75,16 @@ impl ExtractColumns {
             None => None,
             Some("Y" | "y" | "true" | "TRUE" | "1") => Some(true),
             Some("N" | "n" | "false" | "FALSE" | "0") => Some(false),
-            Some(other) => return Err(format!("manufacturing flag {other:?} is not Y or N")),
+            Some(other) => return Err(CsvError::ManufacturingFlag(other.to_string())),
         };
-        let serial = get(Some(self.serial)).ok_or("empty serial")?;
+        let serial = get(Some(self.serial)).ok_or(CsvError::EmptySerial)?;
         let b64 = fields[self.certificate].trim();
         if b64.is_empty() {
-            return Err("empty certificate".into());
+            return Err(CsvError::EmptyCertificate);
         }
         let der = base64::engine::general_purpose::STANDARD
             .decode(b64.as_bytes())
-            .map_err(|e| format!("certificate base64: {e}"))?;
+            .map_err(CsvError::Base64)?;
         let meta = Metadata {
             status: get(self.status),
             role: get(self.role),
@@ -102,7 +101,7 @@ impl ExtractColumns {
 }
 
 /// Splits one CSV line into fields (RFC 4180 quoting, no embedded line breaks).
-fn split_fields(line: &str) -> Result<Vec<String>, String> {
+fn split_fields(line: &str) -> Result<Vec<String>, CsvError> {
     let mut out = Vec::new();
     let mut field = String::new();
     let mut chars = line.char_indices().peekable();
@@ -118,9 +117,7 @@ fn split_fields(line: &str) -> Result<Vec<String>, String> {
                     quoted = false;
                     match chars.peek() {
                         None | Some((_, ',')) => {}
-                        Some(&(j, _)) => {
-                            return Err(format!("text after a closing quote at column {}", j + 1))
-                        }
+                        Some(&(j, _)) => return Err(CsvError::TextAfterQuote { column: j + 1 }),
                     }
                 }
             } else {
@@ -133,17 +130,14 @@ fn split_fields(line: &str) -> Result<Vec<String>, String> {
         } else if c == '"' && at_start {
             quoted = true;
         } else if c == '"' {
-            return Err(format!(
-                "quote inside an unquoted field at column {}",
-                i + 1
-            ));
+            return Err(CsvError::QuoteInField { column: i + 1 });
         } else {
             field.push(c);
         }
         at_start = false;
     }
     if quoted {
-        return Err("unterminated quoted field".into());
+        return Err(CsvError::UnterminatedQuote);
     }
     out.push(field);
     Ok(out)
@@ -255,7 +249,7 @@ fn open_extract(path: &Path) -> Box<dyn Iterator<Item = Result<Record, Error>> +
             std::io::BufReader::with_capacity(1 << 16, file),
         )),
         Err(e) => Box::new(std::iter::once(Err(Error::new(
-            crate::ErrorKind::Io(e.to_string()),
+            crate::ErrorKind::io(e),
             crate::Locator {
                 file: name,
                 record: 0,

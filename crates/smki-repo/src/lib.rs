@@ -5,9 +5,12 @@
 //! record that cannot be read is an [`Error`] naming the same locator; readers go on with the
 //! next record after it whenever the format allows.
 //!
-//! * [`open`]: records from a file, a directory tree or stdin, streamed one file at a time
-//!   ([`RecordReader`] reads each file incrementally).
-//! * [`read_dir_tree`]: the certificate files of a tree, in a stable order.
+//! * [`open`]: every record of a dump (a file, a directory tree of certificate and extract
+//!   files, or stdin), streamed one file at a time ([`RecordReader`] reads each file
+//!   incrementally). Every command reads its dumps through it.
+//! * [`read_dir_tree`]: the one directory walker: the dump files of a tree, in a stable
+//!   order, each symlink loop reported once.
+//! * [`dump_format`]: the shape of a dump, for writing another like it.
 //! * [`read_extracts`]: a full extract and its daily deltas, applied in order.
 //! * [`Writer`]: every [`OutputFormat`], written atomically (temporary name, then rename).
 #![forbid(unsafe_code)]
@@ -18,8 +21,11 @@ mod reader;
 mod walk;
 mod writer;
 
-pub use error::{Error, ErrorKind};
+pub use error::{CsvError, Error, ErrorKind, IoError, PemError};
 pub use extract::{extract_row, read_extracts, EXTRACT_HEADER};
 pub use reader::{detect, parse_buffer, Format, Locator, Metadata, Record, RecordReader};
-pub use walk::{open, open_file, read_dir_tree, DirTree, CERT_EXTENSIONS};
+pub use walk::{
+    dump_format, is_extract_file, open, open_file, read_dir_tree, DirTree, Records,
+    CERT_EXTENSIONS, EXTRACT_EXTENSION,
+};
 pub use writer::{pem_block, AtomicFile, OutputFormat, Writer, Written};

@@ -1,6 +1,6 @@
 //! Reading certificates: DER (one or concatenated), PEM bundles and extract CSV, streamed.
 use crate::extract::ExtractColumns;
-use crate::{Error, ErrorKind};
+use crate::{Error, ErrorKind, PemError};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -213,7 +213,7 @@ impl<R: BufRead> RecordReader<R> {
             },
             self.pos,
         );
-        Some(Err(self.err(ErrorKind::Io(e.to_string()), line, pos)))
+        Some(Err(self.err(ErrorKind::io(e), line, pos)))
     }
 
     fn detect(&mut self) -> Option<Result<Record, Error>> {
@@ -338,7 +338,7 @@ impl<R: BufRead> RecordReader<R> {
                     return self.io_error(e);
                 }
                 Some(Err(self
-                    .err(ErrorKind::Der(e.to_string()), None, start)
+                    .err(ErrorKind::Der(e), None, start)
                     .with_raw(bytes)))
             }
         }
@@ -368,7 +368,7 @@ impl<R: BufRead> RecordReader<R> {
                 let raw = buf[start..].to_vec();
                 self.state = State::Done;
                 Some(Err(self
-                    .err(ErrorKind::Der(e.to_string()), None, file_base + start)
+                    .err(ErrorKind::Der(e), None, file_base + start)
                     .with_raw(raw)))
             }
         }
@@ -404,7 +404,7 @@ impl<R: BufRead> RecordReader<R> {
                     self.state = State::Done;
                     return block.map(|b| {
                         let e = self.err(
-                            ErrorKind::Pem("BEGIN without END".into()),
+                            ErrorKind::Pem(PemError::Unterminated),
                             Some(b.line),
                             b.offset,
                         );
@@ -431,7 +431,7 @@ impl<R: BufRead> RecordReader<R> {
                 });
                 if let Some(b) = old {
                     let e = self.err(
-                        ErrorKind::Pem("BEGIN without END".into()),
+                        ErrorKind::Pem(PemError::Unterminated),
                         Some(b.line),
                         b.offset,
                     );
@@ -447,8 +447,10 @@ impl<R: BufRead> RecordReader<R> {
                     b.raw.extend_from_slice(&self.last_line);
                     let raw_block = std::mem::take(&mut b.raw);
                     if b.label != label {
-                        let kind =
-                            ErrorKind::Pem(format!("BEGIN {} closed by END {label}", b.label));
+                        let kind = ErrorKind::Pem(PemError::MismatchedEnd {
+                            begin: b.label,
+                            end: label.to_string(),
+                        });
                         return Some(Err(Error::new(kind, locator).with_raw(raw_block)));
                     }
                     if !matches!(
@@ -466,10 +468,8 @@ impl<R: BufRead> RecordReader<R> {
                                 der,
                                 meta: None,
                             }),
-                            Err(e) => {
-                                Err(Error::new(ErrorKind::Pem(format!("base64: {e}")), locator)
-                                    .with_raw(raw_block))
-                            }
+                            Err(e) => Err(Error::new(ErrorKind::Pem(PemError::Base64(e)), locator)
+                                .with_raw(raw_block)),
                         },
                     );
                 }

@@ -1,37 +1,53 @@
-//! Directory trees of certificate files, and [`open`]: records from a file or a directory,
-//! one file at a time.
-use crate::{Error, ErrorKind, Locator, Record, RecordReader};
+//! Which files make a dump: the one directory walker ([`read_dir_tree`], with its
+//! symlink-loop guard), [`open`] (every record of a file, a tree or stdin) and
+//! [`dump_format`] (the shape of a dump, for writing another like it).
+use crate::{read_extracts, Error, ErrorKind, Format, Locator, OutputFormat, Record, RecordReader};
 use std::collections::HashSet;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// File name extensions read from a directory tree (case-insensitive).
+/// File name extensions of certificate files in a directory tree (case-insensitive).
 pub const CERT_EXTENSIONS: &[&str] = &["der", "cer", "crt", "pem"];
 
-fn io_error(path: &Path, msg: String) -> Error {
-    Error {
-        raw: None,
-        kind: ErrorKind::Io(msg),
-        locator: Locator {
+/// The file name extension of extract files in a directory tree (case-insensitive): a full
+/// extract (`full-*`) and its deltas.
+pub const EXTRACT_EXTENSION: &str = "csv";
+
+/// The records of one dump, in order.
+pub type Records = Box<dyn Iterator<Item = Result<Record, Error>> + Send>;
+
+/// An error about a whole file or directory (record 0, byte 0).
+fn file_error(path: &Path, kind: ErrorKind) -> Error {
+    Error::new(
+        kind,
+        Locator {
             file: path.display().to_string().into(),
             record: 0,
             line: None,
             offset: 0,
         },
-    }
+    )
 }
 
-fn is_cert_file(path: &Path) -> bool {
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| CERT_EXTENSIONS.iter().any(|c| c.eq_ignore_ascii_case(e)))
+        .is_some_and(|e| extensions.iter().any(|c| c.eq_ignore_ascii_case(e)))
 }
 
-/// The certificate files under `root` (extensions [`CERT_EXTENSIONS`]), depth first, in
-/// byte order of their names at every level (so the order is stable across runs and
-/// machines). Symbolic links are followed; a directory reached twice (a symlink loop, or
-/// two links to one directory) is reported as an error and not read again. Unreadable
+/// Whether a file found in a tree is an extract ([`EXTRACT_EXTENSION`]).
+pub fn is_extract_file(path: &Path) -> bool {
+    has_extension(path, &[EXTRACT_EXTENSION])
+}
+
+/// The dump files under `root`: certificate files ([`CERT_EXTENSIONS`]) and extract files
+/// ([`EXTRACT_EXTENSION`]), depth first, in byte order of their names at every level (so
+/// the order is stable across runs and machines). Symbolic links are followed; a link back
+/// to a directory that contains it (a loop) is reported once, as
+/// [`ErrorKind::SymlinkLoop`], and not followed; a directory reached a second time by
+/// another link is reported ([`ErrorKind::AlreadyVisited`]) and not read again. Unreadable
 /// directories and entries are errors; the walk goes on. Hidden temporary files of an
 /// unfinished write (`.*.tmp*`) are skipped. When `root` is a file, yields just it.
 pub fn read_dir_tree(root: &Path) -> DirTree {
@@ -57,34 +73,38 @@ impl Iterator for DirTree {
         while let Some((path, is_root)) = self.stack.pop() {
             let meta = match fs::metadata(&path) {
                 Ok(m) => m,
-                Err(e) => return Some(Err(io_error(&path, e.to_string()))),
+                Err(e) => return Some(Err(file_error(&path, ErrorKind::io(e)))),
             };
             if !meta.is_dir() {
-                if !(is_root || is_cert_file(&path)) {
+                if !(is_root || has_extension(&path, CERT_EXTENSIONS) || is_extract_file(&path)) {
                     continue;
                 }
                 if !meta.is_file() {
-                    let msg = "not a regular file (a FIFO, socket or device): not read".to_string();
-                    return Some(Err(io_error(&path, msg)));
+                    return Some(Err(file_error(&path, ErrorKind::NotAFile)));
                 }
                 return Some(Ok(path));
             }
             let canonical = match fs::canonicalize(&path) {
                 Ok(c) => c,
-                Err(e) => return Some(Err(io_error(&path, e.to_string()))),
+                Err(e) => return Some(Err(file_error(&path, ErrorKind::io(e)))),
             };
-            if !self.seen.insert(canonical.clone()) {
-                return Some(Err(io_error(
-                    &path,
-                    format!(
-                        "directory {} already visited (symlink loop?), not read again",
-                        canonical.display()
-                    ),
-                )));
+            if self.seen.contains(&canonical) {
+                // A loop when the walk went through that directory to get here.
+                let inside = path
+                    .ancestors()
+                    .skip(1)
+                    .any(|a| fs::canonicalize(a).is_ok_and(|a| a == canonical));
+                let kind = if inside {
+                    ErrorKind::SymlinkLoop { target: canonical }
+                } else {
+                    ErrorKind::AlreadyVisited { target: canonical }
+                };
+                return Some(Err(file_error(&path, kind)));
             }
+            self.seen.insert(canonical);
             let entries = match fs::read_dir(&path) {
                 Ok(rd) => rd,
-                Err(e) => return Some(Err(io_error(&path, e.to_string()))),
+                Err(e) => return Some(Err(file_error(&path, ErrorKind::io(e)))),
             };
             let mut names = Vec::new();
             let mut errors = Vec::new();
@@ -98,7 +118,7 @@ impl Iterator for DirTree {
                         }
                         names.push(e.path());
                     }
-                    Err(e) => errors.push(io_error(&path, e.to_string())),
+                    Err(e) => errors.push(file_error(&path, ErrorKind::io(e))),
                 }
             }
             names.sort_by(|a, b| {
@@ -116,31 +136,76 @@ impl Iterator for DirTree {
     }
 }
 
-/// Every record in `path`: a file (DER, PEM or extract, detected), a directory tree (see
-/// [`read_dir_tree`]), or `-` for standard input. Streams: one file is open at a time and
-/// each is read incrementally. Records from a tree carry their file path (as joined from
-/// `path`) in [`Locator::file`].
-pub fn open(path: &Path) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
+/// Every record of a dump: a file (DER, PEM or extract, detected), a directory tree (see
+/// [`read_dir_tree`]), or `-` for standard input. In a tree, the certificate files come
+/// first, in walk order, then the extract files, applied as a full extract and its deltas
+/// (see [`read_extracts`]): `full-*` first, then the others in path order. Streams: one file
+/// is open at a time and each is read incrementally; the tree is walked once. Records from a
+/// tree carry their file path (as joined from `path`) in [`Locator::file`].
+pub fn open(path: &Path) -> Records {
     if path.as_os_str() == "-" {
         let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
         return Box::new(RecordReader::new("-".into(), stdin));
     }
-    Box::new(read_dir_tree(path).flat_map(
-        |f| -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
-            match f {
-                Err(e) => Box::new(std::iter::once(Err(e))),
-                Ok(file) => match open_file(&file) {
+    let in_tree = path.is_dir();
+    let mut tree = read_dir_tree(path);
+    let mut extracts: Vec<PathBuf> = Vec::new();
+    let mut current: Option<Records> = None;
+    Box::new(std::iter::from_fn(move || loop {
+        if let Some(r) = current.as_mut().and_then(Iterator::next) {
+            return Some(r);
+        }
+        match tree.next() {
+            Some(Err(e)) => return Some(Err(e)),
+            Some(Ok(file)) if in_tree && is_extract_file(&file) => extracts.push(file),
+            Some(Ok(file)) => {
+                current = Some(match open_file(&file) {
                     Ok(r) => Box::new(r),
                     Err(e) => Box::new(std::iter::once(Err(e))),
-                },
+                })
             }
-        },
-    ))
+            None if extracts.is_empty() => return None,
+            None => {
+                extracts.sort_by_key(|p| {
+                    let full = p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("full"));
+                    (!full, p.clone())
+                });
+                current = Some(read_extracts(&std::mem::take(&mut extracts)));
+            }
+        }
+    }))
+}
+
+/// The shape of a dump, from its content, for writing another like it: a directory is a
+/// DER or PEM tree (by its first certificate file) or an extract (no certificate files); a
+/// file is detected by its first bytes.
+pub fn dump_format(path: &Path) -> Result<OutputFormat, Error> {
+    if path.is_dir() {
+        let first = read_dir_tree(path).flatten().find(|f| !is_extract_file(f));
+        return Ok(match first {
+            Some(f) if has_extension(&f, &["pem"]) => OutputFormat::PemTree,
+            Some(_) => OutputFormat::DerTree,
+            None => OutputFormat::Extract,
+        });
+    }
+    let mut head = Vec::with_capacity(4096);
+    fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| file_error(path, ErrorKind::io(e)))?;
+    match crate::detect(&head) {
+        Some(Format::Der) => Ok(OutputFormat::Der),
+        Some(Format::Pem) => Ok(OutputFormat::Pem),
+        Some(Format::Extract) => Ok(OutputFormat::Extract),
+        _ if head.is_empty() => Err(file_error(path, ErrorKind::Empty)),
+        _ => Err(file_error(path, ErrorKind::UnknownFormat)),
+    }
 }
 
 /// A streaming reader over one file.
 pub fn open_file(path: &Path) -> Result<RecordReader<std::io::BufReader<fs::File>>, Error> {
-    let file = fs::File::open(path).map_err(|e| io_error(path, e.to_string()))?;
+    let file = fs::File::open(path).map_err(|e| file_error(path, ErrorKind::io(e)))?;
     let name: Arc<str> = path.display().to_string().into();
     Ok(RecordReader::new(
         name,

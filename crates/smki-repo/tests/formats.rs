@@ -197,3 +197,194 @@ fn streaming_der_reads_long_and_indefinite_lengths() {
     let third = out[2].as_ref().unwrap();
     assert_eq!((third.locator.record, third.locator.offset), (2, 132 + 7));
 }
+
+#[cfg(unix)]
+#[test]
+fn two_symlink_loops_are_each_reported_once_as_loops_and_the_walk_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for p in ["a/1.der", "b/2.der", "b/c/3.der"] {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), fake_der(1, 20)).unwrap();
+    }
+    std::os::unix::fs::symlink("..", root.join("a/loop")).unwrap();
+    std::os::unix::fs::symlink("../b", root.join("b/loop2")).unwrap();
+    // Not a loop: a second way into a directory read already.
+    std::os::unix::fs::symlink("a", root.join("z")).unwrap();
+    let walked: Vec<_> = read_dir_tree(root).collect();
+    let files: Vec<String> = walked
+        .iter()
+        .filter_map(|f| f.as_ref().ok())
+        .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["a/1.der", "b/2.der", "b/c/3.der"]);
+    let errors: Vec<&Error> = walked.iter().filter_map(|f| f.as_ref().err()).collect();
+    let canonical = |p: &str| std::fs::canonicalize(root.join(p)).unwrap();
+    let loops: Vec<(&str, &Path)> = errors
+        .iter()
+        .filter_map(|e| match &e.kind {
+            ErrorKind::SymlinkLoop { target } => Some((&*e.locator.file, target.as_path())),
+            _ => None,
+        })
+        .collect();
+    let (a_loop, b_loop) = (root.join("a/loop"), root.join("b/loop2"));
+    assert_eq!(
+        loops,
+        [
+            (&*a_loop.to_string_lossy(), canonical("").as_path()),
+            (&*b_loop.to_string_lossy(), canonical("b").as_path()),
+        ]
+    );
+    assert!(errors[0]
+        .to_string()
+        .contains("a/loop#0 (byte 0): cannot read: symlink loop"));
+    let again: Vec<&Error> = errors
+        .iter()
+        .copied()
+        .filter(|e| matches!(&e.kind, ErrorKind::AlreadyVisited { target } if *target == canonical("a")))
+        .collect();
+    assert_eq!(again.len(), 1, "{errors:?}");
+    assert!(again[0].locator.file.ends_with("/z"));
+    assert_eq!(errors.len(), 3, "{errors:?}");
+}
+
+#[test]
+fn open_reads_the_certificate_files_then_the_extracts_of_a_tree_in_one_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let recs = records(5);
+    std::fs::create_dir_all(root.join("x/y")).unwrap();
+    std::fs::write(root.join("x/y/cert.der"), &recs[0].der).unwrap();
+    let write = |name: &str, rows: &[Record]| {
+        let mut w = Writer::create(OutputFormat::Extract, &root.join(name)).unwrap();
+        for r in rows {
+            w.write(r).unwrap();
+        }
+        w.finish().unwrap();
+    };
+    // The delta sorts before the full extract by path: the full one is applied first all
+    // the same.
+    let mut revoked = recs[1].clone();
+    revoked.meta.as_mut().unwrap().status = Some("R".into());
+    write("a-delta-20210325.csv", &[revoked, recs[4].clone()]);
+    write("x/full-20210324.csv", &recs[1..4]);
+    let all: Vec<Record> = open(root).map(|r| r.unwrap()).collect();
+    let files: Vec<&str> = all.iter().map(|r| &*r.locator.file).collect();
+    assert_eq!(all.len(), 5, "{files:?}");
+    assert!(files[0].ends_with("x/y/cert.der"));
+    assert_eq!(all[0].der, recs[0].der);
+    assert!(files[1].ends_with("a-delta-20210325.csv"), "{files:?}");
+    assert_eq!(all[1].meta.as_ref().unwrap().status.as_deref(), Some("R"));
+    assert!(files[2].ends_with("full-20210324.csv"));
+    assert_eq!(all[4].der, recs[4].der);
+    // A file given itself is read for what it is, extract or not.
+    let one: Vec<Record> = open(&root.join("a-delta-20210325.csv"))
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(one.len(), 2);
+}
+
+#[test]
+fn dump_format_names_the_shape_of_a_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let recs = records(3);
+    for (format, name) in [
+        (OutputFormat::Der, "d.der"),
+        (OutputFormat::Pem, "p.pem"),
+        (OutputFormat::Extract, "e.csv"),
+    ] {
+        let mut w = Writer::create(format, &root.join(name)).unwrap();
+        for r in &recs {
+            w.write(r).unwrap();
+        }
+        w.finish().unwrap();
+        assert_eq!(dump_format(&root.join(name)).unwrap(), format, "{name}");
+    }
+    // A tree is named by its first certificate file (extracts beside it do not count).
+    for (format, file) in [
+        (OutputFormat::DerTree, "dt/b/1.der"),
+        (OutputFormat::PemTree, "pt/b/1.pem"),
+    ] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &recs[0].der).unwrap();
+        std::fs::copy(root.join("e.csv"), path.with_file_name("a.csv")).unwrap();
+        let tree = path.parent().unwrap().parent().unwrap();
+        assert_eq!(dump_format(tree).unwrap(), format, "{file}");
+    }
+    std::fs::create_dir(root.join("ex")).unwrap();
+    std::fs::rename(root.join("e.csv"), root.join("ex/full-1.csv")).unwrap();
+    assert_eq!(
+        dump_format(&root.join("ex")).unwrap(),
+        OutputFormat::Extract
+    );
+    std::fs::write(root.join("junk"), b"hello").unwrap();
+    let e = dump_format(&root.join("junk")).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::UnknownFormat), "{e}");
+    std::fs::write(root.join("empty"), b"").unwrap();
+    let e = dump_format(&root.join("empty")).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::Empty), "{e}");
+    let e = dump_format(&root.join("missing")).unwrap_err();
+    assert!(matches!(&e.kind, ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound));
+}
+
+#[test]
+fn errors_keep_their_facts() {
+    use std::error::Error as _;
+    // An I/O error keeps its kind and is the source.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.der");
+    let e = open(&missing).next().unwrap().unwrap_err();
+    let ErrorKind::Io(io) = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    let source = e.source().unwrap();
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().unwrap().kind(),
+        std::io::ErrorKind::NotFound
+    );
+    assert!(
+        e.to_string().ends_with(&format!("cannot read: {source}")),
+        "{e}"
+    );
+    // A DER error keeps the DER reader's error, its position in the file.
+    let mut bytes = fake_der(1, 20);
+    let at = bytes.len();
+    bytes.extend_from_slice(&[0x30, 0x10, 0x00]);
+    let recs = parse_buffer(&Arc::from("t.der"), &bytes);
+    let e = recs[1].as_ref().unwrap_err();
+    let ErrorKind::Der(der) = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(der.position, at);
+    assert!(matches!(der.kind, smki_der::ErrorKind::Truncated { .. }));
+    assert_eq!(e.locator.offset, at);
+    assert_eq!(
+        e.to_string(),
+        format!("t.der#1 (byte {at}): bad DER: {der}")
+    );
+    // Base64 in PEM and extract rows.
+    let pem = "-----BEGIN CERTIFICATE-----\nM!!!\n-----END CERTIFICATE-----\n";
+    let e = parse_buffer(&Arc::from("p"), pem.as_bytes())
+        .remove(0)
+        .unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::Pem(PemError::Base64(_))), "{e}");
+    assert!(e.source().is_some());
+    let csv = format!("{EXTRACT_HEADER}\n01,,,I,,,Q,,,MAMCAQU=\n");
+    let e = parse_buffer(&Arc::from("c"), csv.as_bytes())
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(
+        e.kind,
+        ErrorKind::Csv(CsvError::ManufacturingFlag("Q".into()))
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "c#0 (line 2, byte {}): bad extract row: manufacturing flag \"Q\" is not Y or N",
+            EXTRACT_HEADER.len() + 1
+        )
+    );
+}

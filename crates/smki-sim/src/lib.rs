@@ -176,9 +176,12 @@ impl Default for SimOptions {
 
 /// The crate's error.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// Invalid options.
     Options(String),
+    /// The worker threads could not be started.
+    ThreadPool(rayon::ThreadPoolBuildError),
     /// Writing the output failed.
     Io {
         path: PathBuf,
@@ -190,6 +193,7 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Options(m) => write!(f, "invalid simulation options: {m}"),
+            Error::ThreadPool(e) => write!(f, "invalid simulation options: thread pool: {e}"),
             Error::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
     }
@@ -199,6 +203,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { error, .. } => Some(error),
+            Error::ThreadPool(e) => Some(e),
             Error::Options(_) => None,
         }
     }
@@ -330,8 +335,7 @@ pub fn simulate(opts: &SimOptions) -> Result<SimSummary, Error> {
         if let Some(t) = opts.threads {
             b = b.num_threads(t);
         }
-        b.build()
-            .map_err(|e| Error::Options(format!("thread pool: {e}")))?
+        b.build().map_err(Error::ThreadPool)?
     };
     pool.install(|| run(opts, inject, t0))
 }
