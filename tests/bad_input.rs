@@ -20,11 +20,7 @@ fn repo() -> PathBuf {
 
 /// The good certificates: the project's own sample corpus, one DER file each.
 fn good_certificates() -> Vec<Vec<u8>> {
-    let pem = fs::read(repo().join("fixtures/sample/certificates.pem")).unwrap();
-    smki_repo::parse_buffer(&"sample".into(), &pem)
-        .into_iter()
-        .map(|r| r.unwrap().der)
-        .collect()
+    support::sample_certificates()
 }
 
 fn smki(args: &[&str]) -> Output {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{run_timeout, smki};
+use support::{run_timeout, sample_certificates, smki};
 
 const SMKI: &str = env!("CARGO_BIN_EXE_smki");
 
@@ -23,15 +23,6 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample")
-}
-
-/// The sample corpus's certificates, DER.
-fn sample_certificates() -> Vec<Vec<u8>> {
-    let pem = fs::read(sample().join("certificates.pem")).unwrap();
-    smki_repo::parse_buffer(&"sample".into(), &pem)
-        .into_iter()
-        .map(|r| r.unwrap().der)
-        .collect()
 }
 
 /// A simulated dump (`format`, `count` certificates, the usual defects) in `dir`.

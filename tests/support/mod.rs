@@ -168,6 +168,17 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The project's own sample corpus (`fixtures/sample/certificates.pem`), DER, one per
+/// certificate.
+pub fn sample_certificates() -> Vec<Vec<u8>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/certificates.pem");
+    let pem = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    smki_repo::parse_buffer(&"sample".into(), &pem)
+        .into_iter()
+        .map(|r| r.expect("the sample corpus reads").der)
+        .collect()
+}
+
 /// The JSON values of a JSONL file, one per non-empty line.
 pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
