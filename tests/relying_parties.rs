@@ -4,7 +4,7 @@
 //! leaf's tbsCertificate (and signatureAlgorithm) byte-identical, only the signature
 //! encoding is changed: the same tbs is signed again with the CA's private key in Rust
 //! (random k, until (r, s) has the shape a row needs), and the signature is written one way
-//! per row of the DESIGN.md table. Each variant is then
+//! per row of the table in docs/predictions.md. Each variant is then
 //! * verified by Java (tests/java/VerifyCert.java: CertificateFactory + cert.verify, one JVM
 //!   for all files) and by `openssl verify -CAfile ca.pem`;
 //! * examined by `smki_scan::Examiner` with the CA registered as an issuer;
@@ -257,7 +257,7 @@ struct Variant {
     want_codes: &'static [DefectCode],
 }
 
-/// Rows of the DESIGN.md table, then rows probing beyond it (negative s, 7 unused bits,
+/// Rows of the table in docs/predictions.md, then rows probing beyond it (negative s, 7 unused bits,
 /// a BIT STRING length with a leading 0x00, a redundant 0xFF): every prediction of smki for
 /// Java and OpenSSL must be what they did.
 #[test]

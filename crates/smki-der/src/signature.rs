@@ -19,7 +19,7 @@ pub const P256_ORDER: [u8; 32] = [
 ];
 
 crate::vocabulary! {
-    /// Defects, with stable codes (DESIGN.md, "Vocabulary"): the signature encoding's
+    /// Defects, with stable codes (docs/vocabulary.md): the signature encoding's
     /// (`SIG_*`) and the rest of the certificate's (`CERT_*`). A finding's defects all carry
     /// one of these.
     #[derive(PartialOrd, Ord)]

@@ -1,4 +1,4 @@
-//! Relying-party predictions, from the measured table in DESIGN.md.
+//! Relying-party predictions, from the measured table in docs/predictions.md.
 use serde::Serialize;
 use smki_der::{BerIssueKind, DefectCode, SignatureEncoding};
 use smki_x509::CertBer;
@@ -112,7 +112,7 @@ fn read_as_unsigned(sig: &SignatureEncoding, c: smki_der::Component) -> bool {
 /// `verifies` (under the true issuer key; pass `true` when the key is unknown, and the
 /// predictions then speak of the encoding alone).
 ///
-/// The rules are the measured table of DESIGN.md ("Relying-party predictions"):
+/// The rules are those of docs/predictions.md, drawn from its measured table:
 /// - any redundant 0x00 / 0xFF, non-DER length, trailing data, extra element, empty or
 ///   out-of-range integer, or truncation inside the signature: every party rejects;
 /// - a negative INTEGER (missing pad) of at most 32 octets, even one starting with redundant

@@ -1,5 +1,5 @@
 //! The SMKI repository simulator: a realistic, reproducible certificate repository with the
-//! 2018 signature-encoding defect (DESIGN.md "The incident").
+//! 2018 signature-encoding defect (docs/incident.md).
 //!
 //! * **PKI**: root `ZA` (OU=00), issuing organisation CA `Z1` (OU=07, pathLen 0), device CAs
 //!   `E357`, `E358`, `E359` (and `E35A`, `E35B` coming into service later); two CAs whose

@@ -1,4 +1,4 @@
-//! The one `tbsCertificate` encoder for every SMKI profile (DESIGN.md "SMKI certificate
+//! The one `tbsCertificate` encoder for every SMKI profile (docs/profiles.md, "SMKI certificate
 //! profiles", checked byte for byte against the DCC test certificates).
 //!
 //! ```text

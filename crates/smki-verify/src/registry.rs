@@ -209,7 +209,7 @@ impl<B: Backend> Registry<B> {
             .verify(&self.issuers[id].prepared, digest, r, s)
     }
 
-    /// Issuer-key recovery pinned by the AKI (DESIGN.md "Issuer keys"): recovers the
+    /// Issuer-key recovery pinned by the AKI (docs/issuer-keys.md): recovers the
     /// candidates, keeps the one whose `key_id()` equals `aki` (8 octets), adds it as
     /// [`KeySource::Recovered`] `{ from }` and returns its id (the existing id when the key
     /// is already known, whatever its source). `None` when no candidate matches (or `aki`
