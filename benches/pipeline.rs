@@ -29,9 +29,13 @@ fn records(path: &Path) -> Vec<Record> {
     smki_repo::open(path).map(|r| r.unwrap()).collect()
 }
 
-fn examiner<B: smki_verify::Backend>(ex: Examiner<B>, cas: &Path, dump: &Path) -> Examiner<B> {
-    smki_scan::prepare_issuers(&ex, smki_repo::open(cas).chain(smki_repo::open(dump)), 1);
-    ex
+fn examiner<B: smki_verify::Backend>(backend: B, cas: &Path, dump: &Path) -> Examiner<B> {
+    Examiner::builder(backend)
+        .issuers(smki_repo::open(cas))
+        .dump(smki_repo::open(dump))
+        .build(1)
+        .unwrap()
+        .examiner
 }
 
 fn stages(c: &mut Criterion) {
@@ -73,8 +77,8 @@ fn stages(c: &mut Criterion) {
         })
     });
     let results: Vec<Result<Record, smki_repo::Error>> = recs.iter().cloned().map(Ok).collect();
-    let plain = examiner(Examiner::plain(false), &cas, &dump);
-    let fast = examiner(Examiner::fast(false), &cas, &dump);
+    let plain = examiner(smki_verify::PlainBackend, &cas, &dump);
+    let fast = examiner(smki_verify::FastBackend, &cas, &dump);
     g.bench_function(BenchmarkId::new("examine_one_by_one", "fast"), |b| {
         b.iter(|| {
             recs.iter()
@@ -113,7 +117,7 @@ fn end_to_end(c: &mut Criterion) {
     g.throughput(Throughput::Elements(count));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for threads in 1..=cores {
-        let ex = examiner(Examiner::fast(false), &cas, &dump);
+        let ex = examiner(smki_verify::FastBackend, &cas, &dump);
         g.bench_function(
             BenchmarkId::new("fast", format!("{threads}_threads")),
             |b| {

@@ -16,7 +16,7 @@
 
 use smki_der::DefectCode;
 use smki_repo::Locator;
-use smki_scan::{Examiner, Finding, Prediction, SignatureCheck, Verdict};
+use smki_scan::{Examiner, Finding, Input, Prediction, SignatureCheck, Verdict};
 use smki_verify::KeySource;
 use smki_x509::{CertView, Fields};
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,7 +96,6 @@ fn locator(name: &str) -> Locator {
 /// over the records (in the order given) registers the CA certificates and recovers the key
 /// of every authorityKeyIdentifier.
 fn examiner_in_order<'a>(certs: impl Iterator<Item = &'a Cert>) -> (Examiner, usize) {
-    let ex = Examiner::plain(true);
     let records = certs.map(|c| {
         Ok(smki_repo::Record {
             locator: locator(&c.name),
@@ -104,8 +103,12 @@ fn examiner_in_order<'a>(certs: impl Iterator<Item = &'a Cert>) -> (Examiner, us
             meta: None,
         })
     });
-    let found = smki_scan::prepare_issuers(&ex, records, 2);
-    (ex, found.anchors)
+    let prepared = Examiner::builder(smki_verify::PlainBackend)
+        .recover(true)
+        .dump(records)
+        .build(2)
+        .unwrap();
+    (prepared.examiner, prepared.found.anchors)
 }
 
 fn examiner(certs: &[Cert]) -> (Examiner, usize) {
@@ -115,7 +118,7 @@ fn examiner(certs: &[Cert]) -> (Examiner, usize) {
 /// Every certificate examined, in the order given.
 fn examine_in_order<'a>(ex: &Examiner, certs: impl Iterator<Item = &'a Cert>) -> Vec<Finding> {
     certs
-        .map(|c| ex.examine_der(&c.der, locator(&c.name), None))
+        .map(|c| ex.examine(Input::der(&c.der, &locator(&c.name))))
         .collect()
 }
 
@@ -153,10 +156,11 @@ fn library_verdicts_on_the_dcc_test_certificates() {
     // The subject key identifiers the CA certificates of the set declare.
     let anchor_skis: BTreeSet<Vec<u8>> = certs
         .iter()
-        .filter(|c| Examiner::<smki_verify::PlainBackend>::is_ca_certificate(&c.der))
         .filter_map(|c| {
             let view = CertView::split(&c.der).ok()?;
-            Fields::parse(&view).ok()?.subject_key_id
+            let f = Fields::parse(&view).ok()?;
+            let ca = f.basic_constraints.is_some_and(|bc| bc.ca);
+            f.subject_key_id.filter(|_| ca)
         })
         .collect();
     let findings = examine_in_order(&ex, certs.iter());
@@ -314,7 +318,10 @@ fn library_verdicts_on_the_dcc_test_certificates() {
             "{}: re-encoding removes exactly the {redundant} redundant octet(s)",
             c.name
         );
-        let again = ex.examine_der(&fixed, locator(&format!("{}#reencoded", c.name)), None);
+        let again = ex.examine(Input::der(
+            &fixed,
+            &locator(&format!("{}#reencoded", c.name)),
+        ));
         if again.verdict != Verdict::Clean {
             failures.push(format!(
                 "{}: re-encoded, verdict {} ({})",

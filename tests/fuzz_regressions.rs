@@ -6,7 +6,7 @@
 //! on a thread with a 2 MiB stack, Rust's default for spawned threads (rayon's workers, which
 //! `smki scan` examines records on, and the test harness's threads).
 use smki_repo::{parse_buffer, Locator, RecordReader};
-use smki_scan::{Examiner, Verdict};
+use smki_scan::{Examiner, Input, Verdict};
 use smki_x509::CertView;
 use std::path::Path;
 use std::process::Command;
@@ -73,7 +73,11 @@ fn nested_indefinite_lengths_do_not_overflow_the_stack() {
                 line: None,
                 offset: 0,
             };
-            let finding = Examiner::plain(false).examine_der(&der, locator, None);
+            let finding = Examiner::builder(smki_verify::PlainBackend)
+                .build(1)
+                .unwrap()
+                .examiner
+                .examine(Input::der(&der, &locator));
             assert_eq!(finding.verdict, Verdict::Unreadable);
             // fuzz target readers
             let records = parse_buffer(&Arc::from("nested"), &der);

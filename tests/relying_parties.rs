@@ -17,8 +17,8 @@ mod support;
 
 use smki_der::encode;
 use smki_der::DefectCode::{self, *};
-use smki_repo::Locator;
-use smki_scan::{Examiner, Finding, Prediction, Verdict};
+use smki_repo::{Locator, Record};
+use smki_scan::{Examiner, Finding, Input, Prediction, Verdict};
 use smki_verify::{Backend, PlainBackend, PublicKey};
 use smki_x509::{sha256, CertView};
 use std::path::PathBuf;
@@ -338,10 +338,26 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         "the untouched openssl leaf must be accepted by Java and OpenSSL: {baseline:?}"
     );
 
-    let examiner = Examiner::plain(false);
-    examiner
-        .add_issuer(&pki.ca_der, "ca.pem".into())
-        .expect("the CA registers as an issuer");
+    let ca = Record {
+        der: pki.ca_der.clone(),
+        locator: Locator {
+            file: "ca.pem".into(),
+            record: 0,
+            line: None,
+            offset: 0,
+        },
+        meta: None,
+    };
+    let built = Examiner::builder(PlainBackend)
+        .issuers([Ok(ca)])
+        .build(1)
+        .unwrap();
+    assert!(
+        built.skipped.is_empty(),
+        "the CA registers as an issuer: {:?}",
+        built.skipped
+    );
+    let examiner = built.examiner;
 
     let mut variants = Vec::new();
     for (i, row) in rows.into_iter().enumerate() {
@@ -359,16 +375,13 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         assert_eq!(sig2, sig_value);
         let path = dir.join(format!("{i:02}.pem"));
         std::fs::write(&path, support::pem_certificate(&der)).expect("write variant");
-        let finding = examiner.examine_der(
-            &der,
-            Locator {
-                file: path.display().to_string().into(),
-                record: 0,
-                line: None,
-                offset: 0,
-            },
-            None,
-        );
+        let locator = Locator {
+            file: path.display().to_string().into(),
+            record: 0,
+            line: None,
+            offset: 0,
+        };
+        let finding = examiner.examine(Input::der(&der, &locator));
         variants.push(Variant {
             name: row.name,
             path,
@@ -476,7 +489,7 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
             "{}: re-encoding keeps the tbsCertificate",
             v.name
         );
-        let again = examiner.examine_der(&fixed, v.finding.locator.clone(), None);
+        let again = examiner.examine(Input::der(&fixed, &v.finding.locator));
         if again.verdict != Verdict::Clean {
             failures.push(format!(
                 "{}: re-encoded, verdict {} ({})",

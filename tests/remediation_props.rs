@@ -35,8 +35,11 @@ fn corpus() -> &'static Corpus {
     static C: OnceLock<Corpus> = OnceLock::new();
     C.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
-        let examiner = Examiner::plain(false);
-        smki_scan::prepare_issuers(&examiner, smki_repo::open(&root.join("cas")), 1);
+        let examiner = Examiner::builder(smki_verify::PlainBackend)
+            .issuers(smki_repo::open(&root.join("cas")))
+            .build(1)
+            .unwrap()
+            .examiner;
         let clean = smki_repo::open(&root.join("certificates.pem"))
             .map(|r| r.unwrap())
             .filter(|r| examiner.examine(r).verdict == Verdict::Clean)

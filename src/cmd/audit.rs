@@ -34,9 +34,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let manifest = std::fs::read_to_string(&args.manifest)
         .with_context(|| args.manifest.display().to_string())?;
     let threads = threads(args.run.threads);
-    let ex = args.issuers.examiner()?;
     let started = Instant::now();
-    smki_scan::prepare_issuers(&ex, smki_repo::open(&args.original), threads);
+    let ex = args
+        .issuers
+        .examiner(smki_repo::open(&args.original), threads)?
+        .examiner;
     let report = audit(
         &ex,
         smki_repo::open(&args.original),

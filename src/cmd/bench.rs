@@ -3,7 +3,7 @@
 use crate::output;
 use anyhow::{bail, Context};
 use smki_repo::{AtomicFile, OutputFormat, Writer};
-use smki_scan::{manifest::ManifestWriter, prepare_issuers, Examiner};
+use smki_scan::{manifest::ManifestWriter, Examiner};
 use smki_verify::Backend;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -169,16 +169,21 @@ struct Corpus<'a> {
 }
 
 impl Corpus<'_> {
-    /// Registers the CA certificates (of the issuers and of the first `limit` records of the
-    /// dump) and builds the tables of the issuers in use: the first pass every command
-    /// makes, timed with the stage it precedes.
-    fn prepare<B: Backend>(self, ex: &Examiner<B>, limit: usize, threads: usize) {
-        let records = self
-            .issuers
-            .into_iter()
-            .flat_map(smki_repo::open)
-            .chain(smki_repo::open(self.dump).take(limit));
-        prepare_issuers(ex, records, threads);
+    /// An examiner made ready as every command makes its own: the CA certificates of the
+    /// issuers registered, the first pass over the first `limit` records of the dump, the
+    /// tables of the issuers in use built (timed with the stage it precedes).
+    fn examiner<B: Backend>(
+        self,
+        backend: B,
+        limit: usize,
+        threads: usize,
+    ) -> anyhow::Result<Examiner<B>> {
+        Ok(Examiner::builder(backend)
+            .issuers(self.issuers.into_iter().flat_map(smki_repo::open))
+            .dump(smki_repo::open(self.dump).take(limit))
+            .build(threads)
+            .context("issuers")?
+            .examiner)
     }
 }
 
@@ -186,7 +191,7 @@ impl Corpus<'_> {
 /// certificates), then examining, rendering and writing every finding to `findings`
 /// (committed: synced and renamed, as remediation's output is).
 fn time_scan<B: Backend>(
-    ex: &Examiner<B>,
+    backend: B,
     corpus: Corpus,
     threads: usize,
     limit: usize,
@@ -197,10 +202,10 @@ fn time_scan<B: Backend>(
     // of cached pages inside the rename, which is no work of the scan's.
     let _ = std::fs::remove_file(findings);
     let clock = Clock::start();
-    corpus.prepare(ex, limit, threads);
+    let ex = corpus.examiner(backend, limit, threads)?;
     let mut out = AtomicFile::create(findings)?;
     let summary = smki_scan::scan(
-        ex,
+        &ex,
         smki_repo::open(corpus.dump).take(limit),
         threads,
         |f| {
@@ -294,7 +299,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut times = vec![0.0; max_threads + 1];
         for threads in (1..=max_threads).chain((1..=max_threads).rev()) {
             let (n, run) = time_scan(
-                &Examiner::fast(false),
+                smki_verify::FastBackend,
                 bench,
                 threads,
                 usize::MAX,
@@ -318,8 +323,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let (n, run) = time_remediate(bench, max_threads, &rem, &man, openssl)?;
         record("remediate", "fast", max_threads, n, run)?;
         let clock = Clock::start();
-        let ex = Examiner::fast(false);
-        bench.prepare(&ex, usize::MAX, max_threads);
+        let ex = bench.examiner(smki_verify::FastBackend, usize::MAX, max_threads)?;
         let text = std::fs::read_to_string(&man).with_context(|| man.display().to_string())?;
         let report = smki_scan::audit::audit(
             &ex,
@@ -344,8 +348,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if args.plain_count > 0 {
         for threads in [1, max_threads] {
-            let ex = Examiner::plain(false);
-            let (n, run) = time_scan(&ex, bench, threads, args.plain_count, &findings, openssl)?;
+            let (n, run) = time_scan(
+                smki_verify::PlainBackend,
+                bench,
+                threads,
+                args.plain_count,
+                &findings,
+                openssl,
+            )?;
             record("scan", "plain", threads, n, run)?;
         }
     }
@@ -459,8 +469,7 @@ fn time_remediate(
 ) -> anyhow::Result<(u64, Run)> {
     let _ = (std::fs::remove_file(rem), std::fs::remove_file(man));
     let clock = Clock::start();
-    let ex = Examiner::fast(false);
-    corpus.prepare(&ex, usize::MAX, threads);
+    let ex = corpus.examiner(smki_verify::FastBackend, usize::MAX, threads)?;
     let mut out = Writer::create(OutputFormat::Der, rem)?;
     let mut manifest = ManifestWriter::new(AtomicFile::create(man)?);
     let sum = smki_scan::remediate::remediate(

@@ -26,7 +26,6 @@ enum Format {
 /// Inspects every record; CA certificates among the inputs also serve as issuers. Exit 0
 /// when every input was read (whatever the verdicts), 2 when an input file could not be.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ex = args.issuers.examiner()?;
     let mut records = Vec::new();
     let mut io_failed = false;
     for path in &args.files {
@@ -40,14 +39,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         records.extend(smki_repo::open(path));
     }
-    smki_scan::prepare_issuers(&ex, records.iter().cloned(), 1);
-    let findings: Vec<Finding> = records
-        .iter()
-        .map(|r| match r {
-            Ok(rec) => ex.examine(rec),
-            Err(e) => Finding::unreadable_record(e),
-        })
-        .collect();
+    let ex = args.issuers.examiner(records.iter().cloned(), 1)?.examiner;
+    let findings: Vec<Finding> = ex.examine_batch(&records);
     let mut out = output::stdout();
     match args.format {
         Format::Json => {

@@ -52,7 +52,8 @@ pub fn threads(opt: Option<usize>) -> usize {
         .max(1)
 }
 
-use smki_scan::Examiner;
+use smki_repo::{Error as RecordError, Record};
+use smki_scan::{Examiner, Prepared};
 use std::path::PathBuf;
 
 /// Issuer options shared by the commands that verify.
@@ -68,21 +69,23 @@ pub struct IssuerArgs {
 }
 
 impl IssuerArgs {
-    /// An examiner with every CA certificate of `--issuers` registered. Unreadable issuer
-    /// files are errors (exit 2): a run without its anchors would mislead.
-    pub fn examiner(&self) -> anyhow::Result<Examiner<smki_verify::FastBackend>> {
-        let ex = Examiner::fast(self.recover_issuer_keys);
-        for path in &self.issuers {
-            for rec in smki_repo::open(path) {
-                let rec = rec.context("--issuers")?;
-                if let Err(e) = ex.add_issuer(&rec.der, rec.locator.to_string()) {
-                    crate::output::note(format_args!(
-                        "smki: --issuers: {}: skipped: {e}",
-                        rec.locator
-                    ));
-                }
-            }
+    /// An examiner made ready for `dump` (see `smki_scan::ExaminerBuilder::build`): every CA
+    /// certificate of `--issuers` registered, then the first pass over the dump. Unreadable
+    /// issuer files are errors (exit 2): a run without its anchors would mislead.
+    pub fn examiner(
+        &self,
+        dump: impl IntoIterator<Item = Result<Record, RecordError>>,
+        threads: usize,
+    ) -> anyhow::Result<Prepared<smki_verify::FastBackend>> {
+        let prepared = Examiner::builder(smki_verify::FastBackend)
+            .recover(self.recover_issuer_keys)
+            .issuers(self.issuers.iter().flat_map(|p| smki_repo::open(p)))
+            .dump(dump)
+            .build(threads)
+            .context("--issuers")?;
+        for (locator, e) in &prepared.skipped {
+            crate::output::note(format_args!("smki: --issuers: {locator}: skipped: {e}"));
         }
-        Ok(ex)
+        Ok(prepared)
     }
 }

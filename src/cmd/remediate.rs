@@ -65,9 +65,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => smki_repo::dump_format(&args.input)?,
     };
     let threads = threads(args.run.threads);
-    let ex = args.issuers.examiner()?;
     let started = Instant::now();
-    smki_scan::prepare_issuers(&ex, smki_repo::open(&args.input), threads);
+    let ex = args
+        .issuers
+        .examiner(smki_repo::open(&args.input), threads)?
+        .examiner;
     let mut out =
         Writer::create(format, &args.out).with_context(|| args.out.display().to_string())?;
     if format.is_tree() && args.input.is_dir() {

@@ -3,7 +3,7 @@ use super::{write_json, IssuerArgs, RunArgs};
 use crate::output;
 use anyhow::{bail, Context};
 use smki_repo::AtomicFile;
-use smki_scan::{prepare_issuers, report, text, Finding, Verdict};
+use smki_scan::{report, text, Finding, Verdict};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,18 +67,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let threads = super::threads(args.run.threads);
-    let ex = args.issuers.examiner()?;
     let started = Instant::now();
     // First pass: CA certificates in the dump serve as issuers, and unknown issuer keys are
     // recovered (not possible on stdin, where the main pass does it as it goes).
-    let from_dump = prepare_issuers(
-        &ex,
+    let prepared = args.issuers.examiner(
         args.paths
             .iter()
             .filter(|p| p.as_os_str() != "-")
             .flat_map(|p| smki_repo::open(p)),
         threads,
-    );
+    )?;
+    let (ex, from_dump) = (prepared.examiner, prepared.found);
     let open = |p: &Option<PathBuf>| {
         p.as_ref()
             .map(|p| AtomicFile::create(p).with_context(|| p.display().to_string()))

@@ -8,7 +8,7 @@
 //! both dumps.
 use crate::finding::code_names;
 use crate::manifest::{read_manifest, Entry};
-use crate::{for_each_ordered, Examiner, Finding, Verdict};
+use crate::{for_each_ordered, Examiner, Finding, Input, Verdict};
 use serde::Serialize;
 use smki_repo::{Error as RecordError, Locator, Record};
 use smki_verify::Backend;
@@ -339,16 +339,20 @@ fn check_batch<B: Backend>(
             _ => None,
         }
     }
-    let (originals, news) = ex.examine_both(
-        batch.iter().filter_map(|p| match p {
-            Pair::Both(_, x, _) => Some(x),
+    /// The original of a pair of both.
+    fn original(p: &Pair) -> Option<Input<'_>> {
+        match p {
+            Pair::Both(_, x, _) => Some(x.into()),
             _ => None,
-        }),
-        batch
-            .iter()
-            .filter_map(changed)
-            .map(|(x, y)| (y.der.as_slice(), x.locator.clone(), None)),
-    );
+        }
+    }
+    let n = batch.iter().filter_map(original).count();
+    let remediated = batch
+        .iter()
+        .filter_map(changed)
+        .map(|(x, y)| Input::der(&y.der, &x.locator));
+    let mut originals = ex.examine_batch(batch.iter().filter_map(original).chain(remediated));
+    let news = originals.split_off(n);
     let (mut originals, mut news) = (originals.into_iter(), news.into_iter());
     batch
         .iter()

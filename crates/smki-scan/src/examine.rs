@@ -2,124 +2,104 @@
 use crate::predict::{predict, Prediction, Predictions};
 use crate::{At, Finding, FindingDefect, SignatureCheck, Verdict};
 use smki_der::{DefectCode, SignatureEncoding};
-use smki_repo::{Locator, Metadata, Record};
-use smki_verify::{
-    Backend, BatchItem, FastBackend, KeySource, Lookup, PlainBackend, PublicKey, Registry,
-};
+use smki_repo::{Error as RecordError, Locator, Metadata, Record};
+use smki_verify::{Backend, BatchItem, KeySource, Lookup, PlainBackend, PublicKey, Registry};
 use smki_x509::{ber_issues, lints, sha256, CertBer, CertView, Fields, KeyAlgorithm, Profile};
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-/// The judge: issuer keys, the backend, and whether to recover unknown issuer keys.
+/// One thing to examine (see [`Examiner::examine_batch`]); made from a record (`&Record`)
+/// or what a reader produced (`&Result<Record, smki_repo::Error>`) with `From`.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// A certificate's bytes, where they come from, and the extract's metadata.
+    Der {
+        der: &'a [u8],
+        locator: &'a Locator,
+        meta: Option<&'a Metadata>,
+    },
+    /// A record the reader could not produce: its finding is unreadable.
+    Unread(&'a RecordError),
+}
+
+impl<'a> Input<'a> {
+    /// A certificate's bytes and where they come from (no metadata).
+    pub fn der(der: &'a [u8], locator: &'a Locator) -> Input<'a> {
+        Input::Der {
+            der,
+            locator,
+            meta: None,
+        }
+    }
+}
+
+impl<'a> From<&'a Record> for Input<'a> {
+    fn from(rec: &'a Record) -> Input<'a> {
+        Input::Der {
+            der: &rec.der,
+            locator: &rec.locator,
+            meta: rec.meta.as_ref(),
+        }
+    }
+}
+
+impl<'a> From<&'a Result<Record, RecordError>> for Input<'a> {
+    fn from(read: &'a Result<Record, RecordError>) -> Input<'a> {
+        match read {
+            Ok(rec) => rec.into(),
+            Err(e) => Input::Unread(e),
+        }
+    }
+}
+
+/// The judge: issuer keys, the backend, and whether to recover unknown issuer keys. Made
+/// ready by [`Examiner::builder`], the only way to get one:
+///
+/// ```
+/// # let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sample");
+/// use smki_scan::Examiner;
+/// let dump: Vec<_> = smki_repo::open(&dir.join("certificates.pem")).collect();
+/// let ex = Examiner::builder(smki_verify::FastBackend)
+///     .issuers(smki_repo::open(&dir.join("cas")))
+///     .dump(dump.iter().cloned())
+///     .build(1)
+///     .unwrap()
+///     .examiner;
+/// let findings = ex.examine_batch(&dump);
+/// assert_eq!(findings.len(), dump.len());
+/// assert_eq!(ex.examine(&dump[0]).verdict, findings[0].verdict);
+/// ```
+///
+/// A builder does not examine, and there is no other constructor:
+///
+/// ```compile_fail,E0599
+/// # let rec: smki_repo::Record = unimplemented!();
+/// let ex = smki_scan::Examiner::builder(smki_verify::FastBackend);
+/// ex.examine(&rec);
+/// ```
+///
+/// ```compile_fail,E0624
+/// let ex = smki_scan::Examiner::new(smki_verify::FastBackend, false);
+/// ```
+///
+/// ```compile_fail,E0451
+/// let ex = smki_scan::Examiner {
+///     registry: std::sync::RwLock::new(smki_verify::Registry::new(smki_verify::PlainBackend)),
+///     recover: false,
+/// };
+/// ```
 pub struct Examiner<B: Backend = PlainBackend> {
-    registry: RwLock<Registry<B>>,
-    recover: bool,
-}
-
-impl Examiner<PlainBackend> {
-    /// With the reference backend.
-    pub fn plain(recover: bool) -> Self {
-        Examiner::new(PlainBackend, recover)
-    }
-}
-
-impl Examiner<FastBackend> {
-    /// With the fast backend (fixed-base tables per issuer, batched inversions).
-    pub fn fast(recover: bool) -> Self {
-        Examiner::new(FastBackend, recover)
-    }
+    pub(crate) registry: RwLock<Registry<B>>,
+    pub(crate) recover: bool,
 }
 
 impl<B: Backend> Examiner<B> {
-    pub fn new(backend: B, recover: bool) -> Self {
+    /// Unprepared: for [`ExaminerBuilder::build`](crate::ExaminerBuilder::build) only.
+    pub(crate) fn new(backend: B, recover: bool) -> Self {
         Examiner {
             registry: RwLock::new(Registry::new(backend)),
             recover,
         }
-    }
-
-    /// Registers a CA certificate's key as an anchor, under its SKI and subject name.
-    /// Errors say why the certificate cannot serve as an issuer.
-    pub fn add_issuer(&self, der: &[u8], from: String) -> Result<(), String> {
-        let view = CertView::split(der).map_err(|e| e.to_string())?;
-        let f = Fields::parse(&view).map_err(|e| e.to_string())?;
-        if f.key_algorithm != KeyAlgorithm::P256 {
-            return Err(format!("{from}: not a P-256 key"));
-        }
-        let key = PublicKey::from_sec1(&f.public_key).map_err(|e| format!("{from}: {e}"))?;
-        self.registry.write().expect("registry lock").add(
-            key,
-            f.subject_key_id.as_deref(),
-            Some(f.subject.normalised.clone()),
-            KeySource::Anchor { from },
-        );
-        Ok(())
-    }
-
-    /// Is this record a CA certificate (basicConstraints cA)? Used to pick issuers out of a dump.
-    pub fn is_ca_certificate(der: &[u8]) -> bool {
-        CertView::split(der)
-            .ok()
-            .and_then(|v| Fields::parse(&v).ok())
-            .is_some_and(|f| f.basic_constraints.is_some_and(|bc| bc.ca))
-    }
-
-    /// Does this examiner recover unknown issuer keys?
-    pub fn recovers(&self) -> bool {
-        self.recover
-    }
-
-    /// Makes sure the key of this certificate's issuer is known, recovering it from the
-    /// signature (pinned by the authorityKeyIdentifier) when the examiner recovers keys.
-    /// Returns the AKI and whether a key was recovered now; `None` when the record has no
-    /// AKI, cannot be read, or no key could be recovered from it.
-    pub fn learn_issuer_key(&self, der: &[u8]) -> Option<(Vec<u8>, bool)> {
-        let view = CertView::split(der).ok()?;
-        let f = Fields::parse(&view).ok()?;
-        let aki = f.authority_key_id.clone()?;
-        if let Lookup::KeyId(_) = self
-            .registry
-            .read()
-            .expect("registry lock")
-            .lookup(Some(&aki), None)
-        {
-            return Some((aki, false));
-        }
-        if !self.recover || !view.is_ecdsa_with_sha256() {
-            return None;
-        }
-        let (r, s) = view.analyse_signature().rs()?;
-        let key = smki_verify::recover_pinned(&aki, &sha256(view.tbs_bytes()), &r, &s)?;
-        let from = format!("signature of certificate serial {}", f.serial_hex());
-        self.registry.write().expect("registry lock").add(
-            key,
-            None,
-            None,
-            KeySource::Recovered { from },
-        );
-        Some((aki, true))
-    }
-
-    /// Builds now, on up to `threads` threads, the backend's state for G and for every known
-    /// issuer one of these key identifiers (authorityKeyIdentifiers) names, rather than on
-    /// the first verification under each. Returns how many issuers that was.
-    pub fn warm_up<'a>(
-        &self,
-        key_ids: impl IntoIterator<Item = &'a [u8]>,
-        threads: usize,
-    ) -> usize {
-        let registry = self.registry.read().expect("registry lock");
-        let mut ids: Vec<_> = key_ids
-            .into_iter()
-            .filter_map(|k| match registry.lookup(Some(k), None) {
-                Lookup::KeyId(id) => Some(id),
-                _ => None,
-            })
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        registry.warm_up(&ids, threads);
-        ids.len()
     }
 
     /// How many issuer keys are known (anchors and recovered).
@@ -127,67 +107,30 @@ impl<B: Backend> Examiner<B> {
         self.registry.read().expect("registry lock").len()
     }
 
-    /// Examines one record as a reader produced it (an error becomes an unreadable finding).
-    pub fn examine_result(&self, record: &Result<Record, smki_repo::Error>) -> Finding {
-        self.examine_batch(std::slice::from_ref(record))
-            .pop()
-            .expect("one finding")
+    /// Examines one input: [`Examiner::examine_batch`] of one.
+    pub fn examine<'a>(&self, input: impl Into<Input<'a>>) -> Finding {
+        self.examine_batch([input]).pop().expect("one finding")
     }
 
-    /// Examines one record.
-    pub fn examine(&self, record: &Record) -> Finding {
-        self.examine_der(&record.der, record.locator.clone(), record.meta.clone())
-    }
-
-    /// Examines the DER of one record.
-    pub fn examine_der(&self, der: &[u8], locator: Locator, meta: Option<Metadata>) -> Finding {
-        self.examine_der_batch([(der, locator, meta)])
-            .pop()
-            .expect("one finding")
-    }
-
-    /// Examines a batch of records (in order): every signature of the batch is verified in
-    /// one call to the backend's `verify_batch`, so a fast backend can share the work (one
-    /// scalar inversion for the batch).
-    pub fn examine_batch<'a>(
+    /// Examines a batch of inputs, in order, one finding each: every signature of the batch
+    /// is verified in one call to the backend's `verify_batch`, so a fast backend can share
+    /// the work (one scalar inversion for the batch), and a verification the batch asks for
+    /// twice is computed once. (Remediation and audit examine originals and re-encoded
+    /// certificates in one batch this way.)
+    pub fn examine_batch<'a, I: Into<Input<'a>>>(
         &self,
-        records: impl IntoIterator<Item = &'a Result<Record, smki_repo::Error>>,
+        inputs: impl IntoIterator<Item = I>,
     ) -> Vec<Finding> {
-        self.examine_both(records, []).0
-    }
-
-    /// Examines a batch of DER certificates with their locators, verified in one batch as
-    /// [`Examiner::examine_batch`] does.
-    pub fn examine_der_batch<'a>(
-        &self,
-        items: impl IntoIterator<Item = (&'a [u8], Locator, Option<Metadata>)>,
-    ) -> Vec<Finding> {
-        self.examine_both([], items).1
-    }
-
-    /// Examines records as read and DER certificates with their locators, every signature
-    /// of both verified in one batch; returns the findings of each, in order. (Remediation
-    /// and audit examine originals and re-encoded certificates together this way.)
-    pub fn examine_both<'a>(
-        &self,
-        records: impl IntoIterator<Item = &'a Result<Record, smki_repo::Error>>,
-        ders: impl IntoIterator<Item = (&'a [u8], Locator, Option<Metadata>)>,
-    ) -> (Vec<Finding>, Vec<Finding>) {
-        let mut drafts: Vec<Draft> = records
+        let drafts: Vec<Draft> = inputs
             .into_iter()
-            .map(|r| match r {
-                Ok(rec) => self.prepare(&rec.der, rec.locator.clone(), rec.meta.clone()),
-                Err(e) => Draft::done(Finding::unreadable_record(e)),
+            .map(|input| match input.into() {
+                Input::Der { der, locator, meta } => {
+                    self.prepare(der, locator.clone(), meta.cloned())
+                }
+                Input::Unread(e) => Draft::done(Finding::unreadable_record(e)),
             })
             .collect();
-        let n = drafts.len();
-        drafts.extend(
-            ders.into_iter()
-                .map(|(der, locator, meta)| self.prepare(der, locator, meta)),
-        );
-        let mut first = self.finish_batch(drafts);
-        let second = first.split_off(n);
-        (first, second)
+        self.finish_batch(drafts)
     }
 
     /// Verifies the drafts that wait for it, all in one batch, and concludes each. A

@@ -153,7 +153,7 @@ impl Finding {
     }
 
     /// A finding for a record the reader could not produce.
-    pub fn unreadable_record(err: &smki_repo::Error) -> Finding {
+    pub(crate) fn unreadable_record(err: &smki_repo::Error) -> Finding {
         let sha = err.raw.as_deref().map(sha256);
         Finding::unreadable(err.locator.clone(), sha, None, err.to_string())
     }

@@ -1,9 +1,10 @@
 //! The pipelines of `smki`: examine one record (analyse, verify, judge), and the reports.
 //!
-//! [`Examiner::examine`] is the one place where a record becomes a [`Finding`]: the
+//! [`Examiner::examine_batch`] is the one place where a record becomes a [`Finding`]: the
 //! certificate view, the signature analysis, the strict DER walk, the issuer lookup (and
 //! issuer-key recovery), verification, the [`Verdict`] and the relying-party
-//! [`Predictions`].
+//! [`Predictions`]. [`Examiner::builder`] is the one way to get an examiner, made ready for
+//! a dump (issuers registered, the first pass made, tables built).
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -12,6 +13,7 @@ mod finding;
 mod hexbytes;
 pub mod manifest;
 mod predict;
+mod prepare;
 pub mod remediate;
 pub mod report;
 mod scan;
@@ -19,9 +21,10 @@ mod summary;
 pub mod text;
 mod verdict;
 
-pub use examine::Examiner;
+pub use examine::{Examiner, Input};
 pub use finding::{At, Finding, FindingDefect, SignatureCheck};
 pub use predict::{predict, Prediction, Predictions, RelyingParty};
-pub use scan::{for_each_ordered, prepare_issuers, scan, IssuersFound, BATCH};
+pub use prepare::{ExaminerBuilder, IssuerRejected, IssuersFound, Prepared};
+pub use scan::{for_each_ordered, scan, BATCH};
 pub use summary::{Counts, Summary};
 pub use verdict::Verdict;

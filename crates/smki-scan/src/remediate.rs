@@ -1,7 +1,7 @@
 //! Remediation: re-encode the signatureValue of every remediable certificate as canonical
 //! DER of the same (r, s), check the result again, copy everything else byte for byte.
 use crate::manifest::{Entry, ManifestWriter};
-use crate::{for_each_ordered, Examiner, Finding, Verdict};
+use crate::{for_each_ordered, Examiner, Finding, Input, Verdict};
 use serde::Serialize;
 use smki_repo::{Error as RecordError, Record, Writer};
 use smki_verify::Backend;
@@ -87,18 +87,20 @@ pub fn remediate_batch<B: Backend>(
             Err(_) => None,
         })
         .collect();
-    let (findings, afters) = ex.examine_both(
-        records,
+    let reencodings =
         reencoded
             .iter()
             .zip(records)
             .filter_map(|(new, record)| match (new, record) {
-                (Some(Ok(der)), Ok(rec)) => {
-                    Some((der.as_slice(), rec.locator.clone(), rec.meta.clone()))
-                }
+                (Some(Ok(der)), Ok(rec)) => Some(Input::Der {
+                    der,
+                    locator: &rec.locator,
+                    meta: rec.meta.as_ref(),
+                }),
                 _ => None,
-            }),
-    );
+            });
+    let mut findings = ex.examine_batch(records.iter().map(Input::from).chain(reencodings));
+    let afters = findings.split_off(records.len());
     let mut afters = afters.into_iter();
     findings
         .into_iter()

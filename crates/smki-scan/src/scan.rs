@@ -2,8 +2,7 @@
 use crate::{Examiner, Finding, Summary};
 use smki_repo::{Error as RecordError, Record};
 use smki_verify::Backend;
-use smki_x509::Oid;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -202,83 +201,6 @@ where
     )?;
     summary.finish();
     Ok(summary)
-}
-
-/// What [`prepare_issuers`] found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct IssuersFound {
-    /// CA certificates of the dump registered as anchors.
-    pub anchors: usize,
-    /// Issuer keys recovered from signatures (with `--recover-issuer-keys`).
-    pub recovered: usize,
-    /// Known issuers the records name by authorityKeyIdentifier: their verification state
-    /// (the fast backend's tables) was built before the main pass.
-    pub in_use: usize,
-}
-
-/// The first, cheap pass over a dump, so that the verdicts do not depend on the order of
-/// the records: registers every CA certificate as an anchor and, when the examiner recovers
-/// issuer keys, recovers the key of every authorityKeyIdentifier not yet known (from the
-/// first signature that yields it). Only records carrying a basicConstraints extension, or
-/// naming an AKI not yet resolved, are parsed. Then builds, on up to `threads` threads,
-/// the verification state of every known issuer the records name by AKI
-/// ([`Examiner::warm_up`]), so that the main pass never waits for a table being built.
-///
-/// The pass itself runs on one thread: reading the records is most of its cost (measured:
-/// 15 of 24 ms for 100k DER certificates), and sharing it out made it slower.
-pub fn prepare_issuers<B: Backend>(
-    examiner: &Examiner<B>,
-    records: impl Iterator<Item = Result<Record, RecordError>>,
-    threads: usize,
-) -> IssuersFound {
-    // Searchers built once (building one per record cost more than the search), for the
-    // OBJECT IDENTIFIER elements (tag, length, contents) of the two extensions.
-    let element = |oid: &[u8]| [&[0x06, oid.len() as u8][..], oid].concat();
-    let basic_constraints =
-        memchr::memmem::Finder::new(&element(Oid::BasicConstraints.der())).into_owned();
-    let aki =
-        memchr::memmem::FinderRev::new(&element(Oid::AuthorityKeyIdentifier.der())).into_owned();
-    let mut found = IssuersFound::default();
-    let mut resolved: HashSet<[u8; 8]> = HashSet::new();
-    let mut named: HashSet<[u8; 8]> = HashSet::new();
-    let mut last = None;
-    for rec in records.flatten() {
-        if basic_constraints.find(&rec.der).is_some()
-            && Examiner::<B>::is_ca_certificate(&rec.der)
-            && examiner
-                .add_issuer(&rec.der, rec.locator.to_string())
-                .is_ok()
-        {
-            found.anchors += 1;
-        }
-        let hint = aki_hint(&aki, &rec.der);
-        // Records of one issuer tend to come together: one set insert per run of them.
-        if let Some(h) = hint.filter(|&h| last != Some(h)) {
-            named.insert(h);
-            last = Some(h);
-        }
-        if examiner.recovers() && !hint.is_some_and(|h| resolved.contains(&h)) {
-            if let Some((known, recovered)) = examiner.learn_issuer_key(&rec.der) {
-                found.recovered += usize::from(recovered);
-                if let Ok(k) = <[u8; 8]>::try_from(known.as_slice()) {
-                    resolved.insert(k);
-                }
-            }
-        }
-    }
-    found.in_use = examiner.warm_up(named.iter().map(|k| &k[..]), threads);
-    found
-}
-
-/// The 8-octet key identifier after the last authorityKeyIdentifier OID, if the bytes look
-/// like one (`[0] 08 ...`): a hint (searched from the end, where the AKI extension sits in
-/// SMKI certificates) to skip records whose issuer is already resolved, and to know the
-/// issuers in use.
-fn aki_hint(aki_oid: &memchr::memmem::FinderRev, der: &[u8]) -> Option<[u8; 8]> {
-    let at = aki_oid.rfind(der)? + aki_oid.needle().len();
-    let window = der.get(at..(at + 16).min(der.len()))?;
-    let k = window.windows(2).position(|w| w == [0x80, 0x08])? + 2;
-    der.get(at + k..at + k + 8)?.try_into().ok()
 }
 
 #[cfg(test)]

@@ -29,4 +29,4 @@ pub use fields::{EncodedTime, Fields, KeyAlgorithm, Usage};
 pub use names::{Attribute, Name};
 pub use oid::Oid;
 pub use profile::{lints, role_name, Lint, LintCode, Profile};
-pub use view::{CertView, ECDSA_WITH_SHA256};
+pub use view::{CertView, Extension, Extensions, ECDSA_WITH_SHA256};
