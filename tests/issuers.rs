@@ -238,8 +238,7 @@ fn issuers_that_cannot_be_read_fail_the_build_and_others_are_listed() {
     let unreadable = smki_repo::parse_buffer(&file, b"not a certificate");
     assert!(unreadable.iter().all(|r| r.is_err()));
     let e = Examiner::builder(FastBackend)
-        .issuers(smki_repo::open(&sample().join("cas/root.der")))
-        .issuers(unreadable)
+        .issuers(smki_repo::open(&sample().join("cas/root.der")).chain(unreadable))
         .build(1)
         .err()
         .expect("an unreadable issuer record fails the build");
@@ -247,8 +246,11 @@ fn issuers_that_cannot_be_read_fail_the_build_and_others_are_listed() {
     // A TLV, but not a certificate: read, then refused as an issuer.
     let not_a_certificate = smki_repo::parse_buffer(&file, &[0x30, 0x03, 0x02, 0x01, 0x00]);
     let prepared = Examiner::builder(FastBackend)
-        .issuers(not_a_certificate)
-        .issuers(smki_repo::open(&sample().join("cas/root.der")))
+        .issuers(
+            not_a_certificate
+                .into_iter()
+                .chain(smki_repo::open(&sample().join("cas/root.der"))),
+        )
         .build(1)
         .unwrap();
     assert_eq!(prepared.examiner.issuer_count(), 1);

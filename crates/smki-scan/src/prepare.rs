@@ -9,21 +9,22 @@ use smki_verify::{Backend, KeySource, Lookup, PublicKey};
 use smki_x509::{sha256, CertView, Extensions, Fields, KeyAlgorithm, Oid};
 use std::collections::HashSet;
 use std::fmt;
-use std::iter::{Chain, Empty};
+use std::iter::Empty;
 
 /// The extnIDs the first pass looks for, as `match` patterns (compared inline: a call per
 /// extension to `Oid::from_der` cost the pass 3%).
 const BASIC_CONSTRAINTS: &[u8] = Oid::BasicConstraints.der();
 const AUTHORITY_KEY_IDENTIFIER: &[u8] = Oid::AuthorityKeyIdentifier.der();
 
-/// What a builder reads: records as a reader produces them.
-type Records = Empty<Result<Record, RecordError>>;
+/// No records (yet): the issuers and the dump of a new builder. Each is given once (chain
+/// the records of several sources first), and a builder takes them only in this state.
+pub type NoRecords = Empty<Result<Record, RecordError>>;
 
 /// Gathers what an [`Examiner`] is made of; [`ExaminerBuilder::build`] makes it. Made by
 /// [`Examiner::builder`]. The issuers and the dump are read by `build`, in that order,
 /// whatever the order of the calls.
 #[must_use = "a builder does nothing until it is built"]
-pub struct ExaminerBuilder<B, I = Records, D = Records> {
+pub struct ExaminerBuilder<B, I = NoRecords, D = NoRecords> {
     backend: B,
     recover: bool,
     issuers: I,
@@ -87,37 +88,35 @@ impl<B: Backend> Examiner<B> {
     }
 }
 
-impl<B, I, D> ExaminerBuilder<B, I, D>
-where
-    B: Backend,
-    I: Iterator<Item = Result<Record, RecordError>>,
-    D: Iterator<Item = Result<Record, RecordError>>,
-{
+impl<B, I, D> ExaminerBuilder<B, I, D> {
     /// Recover unknown issuer keys from signatures, pinned by the authorityKeyIdentifier (in
     /// the first pass, and in examinations of records the dump did not hold).
     pub fn recover(self, recover: bool) -> Self {
         ExaminerBuilder { recover, ..self }
     }
+}
 
-    /// CA certificates to verify against (more may follow): each registered as an anchor
-    /// under its SKI and subject name. A record that cannot be read makes `build` fail; a
-    /// certificate that cannot serve as an issuer is left out and listed in
-    /// [`Prepared::skipped`].
-    pub fn issuers<J>(self, records: J) -> ExaminerBuilder<B, Chain<I, J::IntoIter>, D>
+impl<B, D> ExaminerBuilder<B, NoRecords, D> {
+    /// CA certificates to verify against: each registered as an anchor under its SKI and
+    /// subject name. A record that cannot be read makes `build` fail; a certificate that
+    /// cannot serve as an issuer is left out and listed in [`Prepared::skipped`].
+    pub fn issuers<J>(self, records: J) -> ExaminerBuilder<B, J::IntoIter, D>
     where
         J: IntoIterator<Item = Result<Record, RecordError>>,
     {
         ExaminerBuilder {
             backend: self.backend,
             recover: self.recover,
-            issuers: self.issuers.chain(records),
+            issuers: records.into_iter(),
             dump: self.dump,
         }
     }
+}
 
-    /// Records of the dump to examine (more may follow), for the first pass: see
+impl<B, I> ExaminerBuilder<B, I, NoRecords> {
+    /// The records of the dump to examine, for the first pass: see
     /// [`ExaminerBuilder::build`]. Records the reader could not produce are passed over.
-    pub fn dump<J>(self, records: J) -> ExaminerBuilder<B, I, Chain<D, J::IntoIter>>
+    pub fn dump<J>(self, records: J) -> ExaminerBuilder<B, I, J::IntoIter>
     where
         J: IntoIterator<Item = Result<Record, RecordError>>,
     {
@@ -125,10 +124,17 @@ where
             backend: self.backend,
             recover: self.recover,
             issuers: self.issuers,
-            dump: self.dump.chain(records),
+            dump: records.into_iter(),
         }
     }
+}
 
+impl<B, I, D> ExaminerBuilder<B, I, D>
+where
+    B: Backend,
+    I: Iterator<Item = Result<Record, RecordError>>,
+    D: Iterator<Item = Result<Record, RecordError>>,
+{
     /// The examiner, ready: the issuers registered; then the first pass over the dump, so
     /// that the verdicts do not depend on the order of the records: every CA certificate
     /// registered as an anchor and, when it recovers keys, the key of every
@@ -197,14 +203,7 @@ impl<B: Backend> Examiner<B> {
         let mut named: HashSet<[u8; 8]> = HashSet::new();
         let mut last = None;
         for rec in records.flatten() {
-            let (mut ca, mut aki) = (false, None);
-            for e in Extensions::of_certificate(&rec.der) {
-                match e.oid {
-                    BASIC_CONSTRAINTS => ca = true,
-                    AUTHORITY_KEY_IDENTIFIER if aki.is_none() => aki = e.authority_key_id(),
-                    _ => {}
-                }
-            }
+            let (ca, aki) = ca_and_aki(&rec.der);
             if ca && self.add_ca_certificate(&rec) {
                 found.anchors += 1;
             }
@@ -286,4 +285,21 @@ impl<B: Backend> Examiner<B> {
         registry.warm_up(&ids, threads);
         ids.len()
     }
+}
+
+/// What the first pass reads of a record: whether it has a basicConstraints extension (a CA
+/// certificate, perhaps), and the keyIdentifier of its authorityKeyIdentifier. Out of line,
+/// so that the walk is compiled on its own (callgrind: 1% fewer instructions for the pass
+/// than inlined in its loop).
+#[inline(never)]
+fn ca_and_aki(der: &[u8]) -> (bool, Option<&[u8]>) {
+    let (mut ca, mut aki) = (false, None);
+    for e in Extensions::of_certificate(der) {
+        match e.oid {
+            BASIC_CONSTRAINTS => ca = true,
+            AUTHORITY_KEY_IDENTIFIER if aki.is_none() => aki = e.authority_key_id(),
+            _ => {}
+        }
+    }
+    (ca, aki)
 }
