@@ -3,9 +3,12 @@
 
 Neither oracle shares code with smki:
 * openssl: the system's OpenSSL 3 libcrypto (the library behind the `openssl` CLI), called
-  through ctypes: d2i_X509 of the certificate and of the issuer, then
-  X509_verify(cert, X509_get0_pubkey(issuer)), exactly what a chain verification does for
-  the signature of one link;
+  through ctypes: d2i_X509 of the certificate and of the issuer; the certificate must not be
+  flagged invalid when OpenSSL caches its extensions (X509_get_extension_flags without
+  EXFLAG_INVALID: `openssl verify` refuses such a certificate, e.g. one with duplicate
+  extensions, before any signature); then X509_verify(cert, X509_get0_pubkey(issuer)),
+  what a chain verification does for the signature of one link (times, purposes and path
+  rules aside);
 * pyca: pyca/cryptography (PyPI `cryptography`): load_der_x509_certificate of both (strict
   DER), reading cert.extensions (every relying party built on pyca does: its verifier
   parses them; pyca parses them lazily), then
@@ -14,16 +17,19 @@ Neither oracle shares code with smki:
 Usage:
   x509_oracle.py verify CERT ISSUER [CERT ISSUER ...]
       one JSON line per pair:
-      {"cert", "issuer", "openssl": {"outcome", "error"}, "pyca": {"outcome", "error"}}
-      outcome is "accept" or "reject"; error is the party's own words ("" on accept).
+      {"cert", "issuer", "openssl": {"outcome", "error", "signature"}, "pyca": {...}}
+      outcome is "accept" or "reject": what the party does with the certificate; error is
+      the party's own words ("" on accept); signature is the party's answer on the
+      signature alone ("accept", "reject", or null when it could not be asked, e.g. pyca
+      cannot load a non-DER certificate).
   x509_oracle.py corpus DIR
       every certificate in every file under DIR (DER, or PEM blocks labelled CERTIFICATE),
       one JSON line each: {"file", "index", "sha256", "signature_algorithm" (dotted OID as
       OpenSSL reads it, "" when OpenSSL cannot read the certificate), "issuers": number of
       certificates in the set whose subject OpenSSL's X509_check_issued accepts as this
       one's issuer (name, and key identifiers where both carry them), "openssl" and "pyca":
-      {"outcome", "error"} of verifying under those issuers: accept when any of them
-      verifies it}. Certificates OpenSSL cannot read are listed with issuers 0.
+      {"outcome", "error", "signature"} as for verify, under the first of those issuers
+      that the party accepts (else whose signature it accepts, else the first)}. Certificates OpenSSL cannot read are listed with issuers 0.
   x509_oracle.py versions
       {"openssl": ..., "pyca": ...}
 Exit status 0 unless the script itself fails.
@@ -49,6 +55,9 @@ _lib.X509_verify.restype = ctypes.c_int
 _lib.X509_verify.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 _lib.X509_check_issued.restype = ctypes.c_int
 _lib.X509_check_issued.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+_lib.X509_get_extension_flags.restype = ctypes.c_uint32
+_lib.X509_get_extension_flags.argtypes = [ctypes.c_void_p]
+EXFLAG_INVALID = 0x80
 _lib.X509_get_signature_nid.restype = ctypes.c_int
 _lib.X509_get_signature_nid.argtypes = [ctypes.c_void_p]
 _lib.OBJ_nid2obj.restype = ctypes.c_void_p
@@ -99,18 +108,26 @@ class OsslCert:
 
 
 def openssl_verify(cert, issuer):
+    """{"outcome", "error", "signature"}: signature is X509_verify's answer alone
+    ("accept" / "reject", None when it could not be asked)."""
     if not cert.ptr:
-        return {"outcome": "reject", "error": cert.error}
+        return {"outcome": "reject", "error": cert.error, "signature": None}
     if not issuer.ptr:
-        return {"outcome": "reject", "error": "issuer: " + issuer.error}
+        return {"outcome": "reject", "error": "issuer: " + issuer.error, "signature": None}
     _lib.ERR_clear_error()
+    invalid = _lib.X509_get_extension_flags(cert.ptr) & EXFLAG_INVALID
+    invalid_why = _errors()
     key = _lib.X509_get0_pubkey(issuer.ptr)
     if not key:
-        return {"outcome": "reject", "error": "X509_get0_pubkey: " + _errors()}
+        return {"outcome": "reject", "error": "X509_get0_pubkey: " + _errors(),
+                "signature": None}
     rc = _lib.X509_verify(cert.ptr, key)
-    if rc == 1:
-        return {"outcome": "accept", "error": ""}
-    return {"outcome": "reject", "error": f"X509_verify returned {rc}: {_errors()}"}
+    signature = "accept" if rc == 1 else "reject"
+    why = "" if rc == 1 else f"X509_verify returned {rc}: {_errors()}"
+    if invalid:
+        return {"outcome": "reject", "signature": signature,
+                "error": "invalid certificate (EXFLAG_INVALID): " + invalid_why}
+    return {"outcome": signature, "error": why, "signature": signature}
 
 
 def pyca_load(der):
@@ -122,25 +139,33 @@ def pyca_load(der):
 
 
 def pyca_verify(cert_der, issuer_der):
+    """{"outcome", "error", "signature"}: signature is the key's verify of the signature
+    over tbs_certificate_bytes alone (None when either certificate cannot be loaded)."""
     cert, err = pyca_load(cert_der)
     if cert is None:
-        return {"outcome": "reject", "error": err}
-    try:
-        cert.extensions
-    except Exception as e:  # noqa: BLE001
-        return {"outcome": "reject", "error": f"extensions: {type(e).__name__}: {e}"}
-    issuer, err = pyca_load(issuer_der)
+        return {"outcome": "reject", "error": err, "signature": None}
+    issuer, ierr = pyca_load(issuer_der)
     if issuer is None:
-        return {"outcome": "reject", "error": "issuer: " + err}
+        return {"outcome": "reject", "error": "issuer: " + ierr, "signature": None}
+    signature, why = None, ""
     try:
         key = issuer.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey):
-            return {"outcome": "reject", "error": f"issuer key is {type(key).__name__}"}
-        key.verify(cert.signature, cert.tbs_certificate_bytes,
-                   ec.ECDSA(cert.signature_hash_algorithm))
+            why = f"issuer key is {type(key).__name__}"
+        else:
+            key.verify(cert.signature, cert.tbs_certificate_bytes,
+                       ec.ECDSA(cert.signature_hash_algorithm))
+            signature = "accept"
     except Exception as e:  # noqa: BLE001
-        return {"outcome": "reject", "error": f"verify: {type(e).__name__}: {e}"}
-    return {"outcome": "accept", "error": ""}
+        signature, why = "reject", f"verify: {type(e).__name__}: {e}"
+    try:
+        cert.extensions
+    except Exception as e:  # noqa: BLE001
+        return {"outcome": "reject", "signature": signature,
+                "error": f"extensions: {type(e).__name__}: {e}"}
+    if signature != "accept":
+        return {"outcome": "reject", "error": why, "signature": signature}
+    return {"outcome": "accept", "error": "", "signature": signature}
 
 
 PEM = re.compile(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----(.*?)-----END", re.S)
@@ -202,7 +227,8 @@ def cmd_corpus(root):
             for party, fn in (("openssl", lambda ider, ic: openssl_verify(c, ic)),
                               ("pyca", lambda ider, ic: pyca_verify(der, ider))):
                 results = [fn(ider, ic) for ider, ic in issuers]
-                ok = [r for r in results if r["outcome"] == "accept"]
+                ok = ([r for r in results if r["outcome"] == "accept"]
+                      or [r for r in results if r["signature"] == "accept"])
                 rec[party] = ok[0] if ok else results[0]
         print(json.dumps(rec), flush=True)
 
