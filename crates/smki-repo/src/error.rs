@@ -26,6 +26,14 @@ impl Error {
             raw: None,
         }
     }
+    /// Concatenated DER resynchronised after this error ([`ErrorKind::Skipped`]): the file
+    /// offset where reading resumed, at the next certificate.
+    pub fn resumed_at(&self) -> Option<usize> {
+        match self.kind {
+            ErrorKind::Skipped { count, .. } => Some(self.locator.offset + count),
+            _ => None,
+        }
+    }
     /// The same error carrying the bad record's bytes.
     pub fn with_raw(mut self, raw: Vec<u8>) -> Error {
         self.raw = Some(raw);
@@ -50,17 +58,69 @@ pub enum ErrorKind {
     AlreadyVisited { target: PathBuf },
     /// A PEM block is malformed.
     Pem(PemError),
-    /// A PEM block has a label other than CERTIFICATE (or X509 CERTIFICATE, TRUSTED CERTIFICATE).
+    /// A PEM block has a label other than CERTIFICATE (or X509 CERTIFICATE, TRUSTED CERTIFICATE)
+    /// and no label of a known non-certificate object ([`ErrorKind::NotACertificate`]).
     PemLabel(String),
-    /// DER that does not start a complete TLV (truncated, bad length) in concatenated DER;
-    /// the DER reader's error, with its byte position in the file.
+    /// A well-formed object that is not a certificate (a CRL, a certificate request, a key),
+    /// recognised by its PEM label (`pem_label`) or, in DER, by its ASN.1 shape
+    /// (docs/repository.md, "Reading a dump").
+    NotACertificate {
+        object: ObjectKind,
+        /// The PEM block's label, when the object was recognised by it.
+        pem_label: Option<String>,
+    },
+    /// DER that does not start a complete TLV (truncated, bad length) in concatenated DER,
+    /// with no certificate after it: the DER reader's error, with its byte position in the
+    /// file. The record holds the rest of the file.
     Der(smki_der::Error),
+    /// Concatenated DER: `count` bytes that do not frame a certificate (a truncated record, a
+    /// bad length, garbage), from the locator's offset, skipped up to the next certificate,
+    /// which starts at file offset `locator.offset + count` ([`Error::resumed_at`]) and is
+    /// read as the next record. `cause` is what is wrong with the skipped bytes: the DER
+    /// reader's error, or, for a record whose declared length runs past the next
+    /// certificate, `Truncated { needed: declared length, available: count }` at the record's
+    /// offset.
+    Skipped {
+        count: usize,
+        cause: smki_der::Error,
+    },
     /// An extract line (header or row) that cannot be read.
     Csv(CsvError),
     /// Nothing recognisable in the file.
     UnknownFormat,
     /// The file is empty.
     Empty,
+}
+
+/// What a record that is not a certificate is ([`ErrorKind::NotACertificate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ObjectKind {
+    /// A certificate revocation list (X.509 CertificateList).
+    Crl,
+    /// A certificate request (PKCS#10 CertificationRequest).
+    Csr,
+    /// A private key (PKCS#8, encrypted PKCS#8, SEC1 ECPrivateKey, PKCS#1 RSA, DSA).
+    PrivateKey,
+    /// A public key (SubjectPublicKeyInfo, PKCS#1 RSAPublicKey).
+    PublicKey,
+    /// A PKCS#7 / CMS message (ContentInfo), such as a `.p7b` bundle.
+    Pkcs7,
+    /// Domain parameters (EC, DH, DSA).
+    Parameters,
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ObjectKind::Crl => "a CRL",
+            ObjectKind::Csr => "a certificate request (CSR)",
+            ObjectKind::PrivateKey => "a private key",
+            ObjectKind::PublicKey => "a public key",
+            ObjectKind::Pkcs7 => "a PKCS#7/CMS message",
+            ObjectKind::Parameters => "domain parameters",
+        })
+    }
 }
 
 /// What is wrong with a PEM block.
@@ -195,7 +255,18 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::Pem(m) => write!(f, "bad PEM: {m}"),
             ErrorKind::PemLabel(l) => write!(f, "PEM block labelled {l:?}, not CERTIFICATE"),
+            ErrorKind::NotACertificate { object, pem_label } => {
+                write!(f, "not a certificate: {object}")?;
+                match pem_label {
+                    Some(l) => write!(f, " (PEM block labelled {l:?})"),
+                    None => Ok(()),
+                }
+            }
             ErrorKind::Der(e) => write!(f, "bad DER: {e}"),
+            ErrorKind::Skipped { count, cause } => write!(
+                f,
+                "bad DER: {cause}; {count} bytes skipped up to the next certificate"
+            ),
             ErrorKind::Csv(m) => write!(f, "bad extract row: {m}"),
             ErrorKind::UnknownFormat => write!(f, "not a certificate, PEM bundle, DER or extract"),
             ErrorKind::Empty => write!(f, "empty file"),
@@ -205,7 +276,11 @@ impl fmt::Display for ErrorKind {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.locator, self.kind)
+        write!(f, "{}: {}", self.locator, self.kind)?;
+        match self.resumed_at() {
+            Some(at) => write!(f, ", at byte {at}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -233,7 +308,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             ErrorKind::Io(e) => Some(e.get()),
-            ErrorKind::Der(e) => Some(e),
+            ErrorKind::Der(e) | ErrorKind::Skipped { cause: e, .. } => Some(e),
             ErrorKind::Pem(PemError::Base64(e)) | ErrorKind::Csv(CsvError::Base64(e)) => Some(e),
             _ => None,
         }

@@ -21,7 +21,7 @@ mod reader;
 mod walk;
 mod writer;
 
-pub use error::{CsvError, Error, ErrorKind, IoError, PemError};
+pub use error::{CsvError, Error, ErrorKind, IoError, ObjectKind, PemError};
 pub use extract::{extract_row, read_extracts, EXTRACT_HEADER};
 pub use reader::{detect, parse_buffer, Format, Locator, Metadata, Record, RecordReader};
 pub use walk::{

@@ -4,7 +4,6 @@
 use crate::{read_extracts, Error, ErrorKind, Format, Locator, OutputFormat, Record, RecordReader};
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -180,7 +179,7 @@ pub fn open(path: &Path) -> Records {
 
 /// The shape of a dump, from its content, for writing another like it: a directory is a
 /// DER or PEM tree (by its first certificate file) or an extract (no certificate files); a
-/// file is detected by its first bytes.
+/// file is detected by reading it up to its first record.
 pub fn dump_format(path: &Path) -> Result<OutputFormat, Error> {
     if path.is_dir() {
         let first = read_dir_tree(path).flatten().find(|f| !is_extract_file(f));
@@ -190,16 +189,18 @@ pub fn dump_format(path: &Path) -> Result<OutputFormat, Error> {
             None => OutputFormat::Extract,
         });
     }
-    let mut head = Vec::with_capacity(4096);
-    fs::File::open(path)
-        .and_then(|f| f.take(4096).read_to_end(&mut head))
-        .map_err(|e| file_error(path, ErrorKind::io(e)))?;
-    match crate::detect(&head) {
+    // The reader decides while it reads: up to the first record (a PEM bundle may have any
+    // amount of text before its first BEGIN line).
+    let mut reader = open_file(path)?;
+    let first = reader.next();
+    match reader.format() {
         Some(Format::Der) => Ok(OutputFormat::Der),
         Some(Format::Pem) => Ok(OutputFormat::Pem),
         Some(Format::Extract) => Ok(OutputFormat::Extract),
-        _ if head.is_empty() => Err(file_error(path, ErrorKind::Empty)),
-        _ => Err(file_error(path, ErrorKind::UnknownFormat)),
+        _ => Err(match first {
+            Some(Err(e)) => Error { raw: None, ..e },
+            _ => file_error(path, ErrorKind::UnknownFormat),
+        }),
     }
 }
 
