@@ -552,6 +552,13 @@ pub fn corpus(root: &Root) -> Vec<(String, Vec<u8>)> {
         subject: name(&[&[Attr::Cn("LINT SERVER")]]),
         ..tbs
     });
+    // CERT_DUPLICATE_EXTENSION (RFC 5280 section 4.2 rather than a profile rule): keyUsage
+    // twice; the signature still verifies.
+    add("duplicate-extension", Device, &|mut tbs| {
+        let ku = tbs.ext(KEY_USAGE).clone();
+        tbs.extensions.push(ku);
+        tbs
+    });
 
     let mut out = vec![("00-root.der".to_string(), root.der.clone())];
     for (i, (label, tbs)) in certs.iter().enumerate() {

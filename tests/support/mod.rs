@@ -7,6 +7,8 @@
 //! Use from a test file with `mod support;`.
 #![allow(dead_code)]
 
+pub mod oracle;
+
 use p256::ecdsa::signature::hazmat::RandomizedPrehashSigner;
 use p256::ecdsa::{Signature, SigningKey};
 use std::path::{Path, PathBuf};

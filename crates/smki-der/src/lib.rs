@@ -37,7 +37,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use header::{read_header, Header, LengthForm, Tag};
 pub use oid::{is_valid_oid, oid_text};
 pub use signature::{
-    analyse_signature, Component, Defect, DefectCode, IntRead, SignatureEncoding, P256_ORDER,
+    analyse_signature, analyse_signature_on, Component, Curve, Defect, DefectCode, IntRead,
+    SignatureEncoding, P256_ORDER, P384_ORDER, P521_ORDER,
 };
 pub use time::{days_from_civil, generalized_time, utc_time};
 pub use walk::{walk, BerIssue, BerIssueKind, PathStep, Walk};

@@ -18,6 +18,58 @@ pub const P256_ORDER: [u8; 32] = [
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
 
+/// The order n of the P-384 group, big-endian.
+pub const P384_ORDER: [u8; 48] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+    0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+];
+
+/// The order n of the P-521 group, big-endian.
+pub const P521_ORDER: [u8; 66] = [
+    0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09,
+    0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38,
+    0x64, 0x09,
+];
+
+/// The curve whose group order bounds r and s (SEC 1 4.1.4: 0 < r, s < n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Curve {
+    P256,
+    P384,
+    P521,
+}
+
+impl Curve {
+    /// The group order n, big-endian, without leading zero octets.
+    pub fn order(self) -> &'static [u8] {
+        match self {
+            Curve::P256 => &P256_ORDER,
+            Curve::P384 => &P384_ORDER,
+            Curve::P521 => &P521_ORDER,
+        }
+    }
+    /// The smallest of this curve, P-384 and P-521 whose scalars have room for `octets`
+    /// significant octets (this curve when none has).
+    pub fn widened_to(self, octets: usize) -> Curve {
+        [self, Curve::P384, Curve::P521]
+            .into_iter()
+            .find(|c| c.order().len() >= octets)
+            .unwrap_or(self)
+    }
+    /// `P-256`, `P-384`, `P-521`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::P521 => "P-521",
+        }
+    }
+}
+
 crate::vocabulary! {
     /// Defects, with stable codes (docs/vocabulary.md): the signature encoding's
     /// (`SIG_*`) and the rest of the certificate's (`CERT_*`). A finding's defects all carry
@@ -54,9 +106,11 @@ crate::vocabulary! {
         CertBer = "CERT_BER",
         /// The tbsCertificate's signature algorithm differs from the signatureAlgorithm.
         CertSigAlgMismatch = "CERT_SIG_ALG_MISMATCH",
-        /// The signature algorithm is not ecdsa-with-SHA256 (or a self-signed certificate's
-        /// key is not P-256).
+        /// The signature is not ecdsa-with-SHA256 on P-256 (another algorithm, another hash,
+        /// or an issuer key on another curve): not verified.
         CertUnsupportedAlg = "CERT_UNSUPPORTED_ALG",
+        /// A second extension of a type the tbsCertificate already has (see the path).
+        CertDuplicateExtension = "CERT_DUPLICATE_EXTENSION",
     }
 }
 
@@ -65,7 +119,10 @@ impl DefectCode {
     pub fn is_signature(self) -> bool {
         !matches!(
             self,
-            DefectCode::CertBer | DefectCode::CertSigAlgMismatch | DefectCode::CertUnsupportedAlg
+            DefectCode::CertBer
+                | DefectCode::CertSigAlgMismatch
+                | DefectCode::CertUnsupportedAlg
+                | DefectCode::CertDuplicateExtension
         )
     }
 }
@@ -121,7 +178,8 @@ pub enum IntRead {
 pub struct SignatureEncoding {
     /// Every deviation from DER, in byte order.
     pub defects: Vec<Defect>,
-    /// r as a 32-octet big-endian value, when it could be read and is < 2^256.
+    /// r as a 32-octet big-endian value, when it could be read and is < 2^256 (on another
+    /// curve than P-256: `None`; see [`SignatureEncoding::curve`]).
     pub r: Option<[u8; 32]>,
     /// s likewise.
     pub s: Option<[u8; 32]>,
@@ -131,6 +189,11 @@ pub struct SignatureEncoding {
     pub unused_bits: u8,
     /// Whether the declared unused (pad) bits of the last octet are all zero.
     pub pad_bits_zero: bool,
+    /// The curve whose order r and s were judged against.
+    pub curve: Curve,
+    /// The most significant octets r or s has (0 when neither could be read): a P-256
+    /// signature's are at most 32, a P-384 one's 48, a P-521 one's 66.
+    pub widest: usize,
 }
 
 impl SignatureEncoding {
@@ -138,9 +201,12 @@ impl SignatureEncoding {
     pub fn is_canonical(&self) -> bool {
         self.defects.is_empty()
     }
-    /// (r, s) when both were read and both are in [1, n-1].
+    /// (r, s) when both were read and both are in [1, n-1] of P-256.
     pub fn rs(&self) -> Option<([u8; 32], [u8; 32])> {
         let in_range = |v: &[u8; 32]| v.iter().any(|&b| b != 0) && v < &P256_ORDER;
+        if self.curve != Curve::P256 {
+            return None;
+        }
         match (self.r, self.s) {
             (Some(r), Some(s)) if in_range(&r) && in_range(&s) => Some((r, s)),
             _ => None,
@@ -182,10 +248,19 @@ impl SignatureEncoding {
 /// * elements after s -> one `SIG_EXTRA_ELEMENT` (count); bytes after the SEQUENCE ->
 ///   `SIG_TRAILING_DATA` (count).
 pub fn analyse_signature(bit_string: &[u8], base: usize) -> SignatureEncoding {
+    analyse_signature_on(bit_string, base, Curve::P256)
+}
+
+/// [`analyse_signature`] for a signature on `curve`: r and s are judged against its order
+/// (`SIG_RANGE`: 0, more significant octets than the order has, or >= n); a value is kept in
+/// [`SignatureEncoding::r`] / `s` only on P-256.
+pub fn analyse_signature_on(bit_string: &[u8], base: usize, curve: Curve) -> SignatureEncoding {
     let mut a = Analyser {
         data: bit_string,
         base,
         defects: Vec::new(),
+        curve,
+        widest: 0,
     };
     let mut out = SignatureEncoding {
         defects: Vec::new(),
@@ -195,10 +270,13 @@ pub fn analyse_signature(bit_string: &[u8], base: usize) -> SignatureEncoding {
         s_read: IntRead::Unreadable,
         unused_bits: 0,
         pad_bits_zero: true,
+        curve,
+        widest: 0,
     };
     a.run(&mut out);
     a.defects.sort_by_key(|d| d.offset);
     out.defects = a.defects;
+    out.widest = a.widest;
     out
 }
 
@@ -208,6 +286,9 @@ struct Analyser<'a> {
     data: &'a [u8],
     base: usize,
     defects: Vec<Defect>,
+    curve: Curve,
+    /// The most significant octets r or s was read with.
+    widest: usize,
 }
 
 /// How one INTEGER was read: its value, how, and where the next element starts (`None` when
@@ -518,7 +599,7 @@ impl Analyser<'_> {
             )
         } else if content[0] & 0x80 != 0 {
             let ffs = run(0xff, |b| b >= 0x80);
-            if ffs > 0 && content.len() <= 32 {
+            if ffs > 0 && content.len() <= self.curve.order().len() {
                 // At most 32 octets: the raw value of a signer that dropped the pad (r or s
                 // starting FF 8x, 1 in 512); read unsigned as Java does, which verifies.
                 let detail = format!(
@@ -548,11 +629,15 @@ impl Analyser<'_> {
             (IntRead::Canonical, content)
         };
         let significant = &magnitude[magnitude.iter().take_while(|&&b| b == 0).count()..];
-        if significant.len() > 32 {
+        self.widest = self.widest.max(significant.len());
+        let order = self.curve.order();
+        if significant.len() > order.len() {
             let detail = format!(
-                "{} has {} significant octets, more than a P-256 scalar's 32",
+                "{} has {} significant octets, more than a {} scalar's {}",
                 name(c),
-                significant.len()
+                significant.len(),
+                self.curve.name(),
+                order.len()
             );
             self.push(SigRange, at, c, 0, detail);
             return IntOutcome {
@@ -561,18 +646,22 @@ impl Analyser<'_> {
                 next,
             };
         }
-        let mut value = [0u8; 32];
-        value[32 - significant.len()..].copy_from_slice(significant);
+        // Same length as the order: compared octet by octet (big-endian).
         if significant.is_empty() {
             self.push(SigRange, at, c, 0, format!("{} is 0", name(c)));
-        } else if value >= P256_ORDER {
-            let detail = format!("{} is not below the P-256 group order n", name(c));
+        } else if significant.len() == order.len() && significant >= order {
+            let detail = format!(
+                "{} is not below the {} group order n",
+                name(c),
+                self.curve.name()
+            );
             self.push(SigRange, at, c, 0, detail);
         }
-        IntOutcome {
-            value: Some(value),
-            read,
-            next,
-        }
+        let value = (self.curve == Curve::P256).then(|| {
+            let mut value = [0u8; 32];
+            value[32 - significant.len()..].copy_from_slice(significant);
+            value
+        });
+        IntOutcome { value, read, next }
     }
 }

@@ -1,10 +1,13 @@
 //! One record in, one [`Finding`] out: analyse, verify, judge.
 use crate::predict::{predict, Prediction, Predictions};
 use crate::{At, Finding, FindingDefect, SignatureCheck, Verdict};
-use smki_der::{DefectCode, SignatureEncoding};
+use smki_der::{Curve, DefectCode, SignatureEncoding};
 use smki_repo::{Error as RecordError, Locator, Metadata, Record};
 use smki_verify::{Backend, BatchItem, KeySource, Lookup, PlainBackend, PublicKey, Registry};
-use smki_x509::{ber_issues, lints, sha256, CertBer, CertView, Fields, KeyAlgorithm, Profile};
+use smki_x509::{
+    ber_issues, lints, sha256, CertBer, CertView, DuplicateExtension, Fields, Profile,
+    SignatureAlgorithm,
+};
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -90,6 +93,9 @@ impl<'a> From<&'a Result<Record, RecordError>> for Input<'a> {
 /// ```
 pub struct Examiner<B: Backend = PlainBackend> {
     pub(crate) registry: RwLock<Registry<B>>,
+    /// CA keys on curves other than P-256 (which the registry does not hold), so that a
+    /// signature they made is analysed with their curve's order.
+    pub(crate) other_curves: RwLock<crate::prepare::OtherCurves>,
     pub(crate) recover: bool,
 }
 
@@ -98,6 +104,7 @@ impl<B: Backend> Examiner<B> {
     pub(crate) fn new(backend: B, recover: bool) -> Self {
         Examiner {
             registry: RwLock::new(Registry::new(backend)),
+            other_curves: RwLock::default(),
             recover,
         }
     }
@@ -133,11 +140,12 @@ impl<B: Backend> Examiner<B> {
         self.finish_batch(drafts)
     }
 
-    /// Verifies the drafts that wait for it, all in one batch, and concludes each. A
-    /// verification the batch asks for twice (same issuer, digest, r and s: a certificate
-    /// and its re-encoding, whose tbsCertificate and (r, s) are the same) is computed once.
+    /// Verifies the drafts that wait for it, all in one batch, and concludes each: every
+    /// candidate issuer key of a draft is tried. A verification the batch asks for twice
+    /// (same issuer, digest, r and s: a certificate and its re-encoding, whose
+    /// tbsCertificate and (r, s) are the same) is computed once.
     fn finish_batch(&self, drafts: Vec<Draft>) -> Vec<Finding> {
-        // Per draft verified under a registry issuer: its item in the batch.
+        // Per registry candidate of each draft, in order: its item in the batch.
         let mut slots = Vec::new();
         let verified: Vec<bool> = {
             let registry = self.registry.read().expect("registry lock");
@@ -145,28 +153,34 @@ impl<B: Backend> Examiner<B> {
             let mut first = HashMap::with_capacity(drafts.len());
             for d in &drafts {
                 let Step::Verify {
-                    issuer: IssuerRef::Registry { id, .. },
+                    candidates,
                     digest,
                     r,
                     s,
+                    ..
                 } = &d.step
                 else {
                     continue;
                 };
-                let same = first
-                    .get(&(*id, digest))
-                    .copied()
-                    .filter(|&i: &usize| items[i].r == *r && items[i].s == *s);
-                slots.push(same.unwrap_or_else(|| {
-                    first.entry((*id, digest)).or_insert(items.len());
-                    items.push(BatchItem {
-                        key: &registry.get(*id).prepared,
-                        digest: *digest,
-                        r: *r,
-                        s: *s,
-                    });
-                    items.len() - 1
-                }));
+                for c in candidates {
+                    let Candidate::Registry(id) = c else {
+                        continue;
+                    };
+                    let same = first
+                        .get(&(*id, digest))
+                        .copied()
+                        .filter(|&i: &usize| items[i].r == *r && items[i].s == *s);
+                    slots.push(same.unwrap_or_else(|| {
+                        first.entry((*id, digest)).or_insert(items.len());
+                        items.push(BatchItem {
+                            key: &registry.get(*id).prepared,
+                            digest: *digest,
+                            r: *r,
+                            s: *s,
+                        });
+                        items.len() - 1
+                    }));
+                }
             }
             let mut out = vec![false; items.len()];
             registry.backend().verify_batch(&items, &mut out);
@@ -176,29 +190,33 @@ impl<B: Backend> Examiner<B> {
         drafts
             .into_iter()
             .map(|d| {
-                let ok = match &d.step {
+                let outcomes: Vec<bool> = match &d.step {
                     Step::Verify {
-                        issuer: IssuerRef::Registry { .. },
-                        ..
-                    } => verified.next(),
-                    Step::Verify {
-                        issuer: IssuerRef::SelfSigned { key, .. },
+                        candidates,
                         digest,
                         r,
                         s,
-                    } => {
-                        let registry = self.registry.read().expect("registry lock");
-                        Some(registry.backend().verify_once(key, digest, r, s))
-                    }
-                    Step::Done(..) => None,
+                        ..
+                    } => candidates
+                        .iter()
+                        .map(|c| match c {
+                            Candidate::Registry(_) => verified.next().unwrap_or(false),
+                            Candidate::Own { key, .. } => {
+                                let registry = self.registry.read().expect("registry lock");
+                                registry.backend().verify_once(key, digest, r, s)
+                            }
+                        })
+                        .collect(),
+                    Step::Done(..) => Vec::new(),
                 };
-                self.conclude(d, ok)
+                self.conclude(d, &outcomes)
             })
             .collect()
     }
 
-    /// Everything up to the verification itself: the view, the signature analysis, the
-    /// strict walk, the fields, the rules that need no signature check, the issuer lookup.
+    /// Everything up to the verification itself: the view, the fields, the issuer
+    /// candidates, the signature analysis (on the issuer's curve), the strict walk, the
+    /// rules that need no signature check.
     fn prepare(&self, der: &[u8], locator: Locator, meta: Option<Metadata>) -> Draft {
         let sha = Some(sha256(der));
         let view = match CertView::split(der) {
@@ -212,12 +230,29 @@ impl<B: Backend> Examiner<B> {
                 ))
             }
         };
-        let sig = view.analyse_signature();
-        let ber = ber_issues(&view);
         let fields = Fields::parse(&view);
+        let ok = fields.as_ref().ok();
+        let algorithm = view.signature_algorithm();
+        let issuers = ok.map(|f| self.issuer_candidates(f));
+        // Only an ECDSA signature holds an ECDSA-Sig-Value; its r and s are bounded by the
+        // order of the issuer's curve. When the issuer's curve is not known: P-256, or the
+        // smallest curve with room for r and s (a P-384 signature's r has 48 octets, which
+        // is no P-256 defect; one of at most 32 octets has odds of 2^-128).
+        let known_curve = issuers.as_ref().and_then(|i| i.curve);
+        let sig = algorithm.is_ecdsa().then(|| {
+            let sig = view.analyse_signature_on(known_curve.unwrap_or(Curve::P256));
+            match known_curve {
+                None if sig.widest > Curve::P256.order().len() => {
+                    view.analyse_signature_on(Curve::P256.widened_to(sig.widest))
+                }
+                _ => sig,
+            }
+        });
+        let ber = ber_issues(&view);
+        let duplicates = ok.map_or(&[][..], |f| &f.duplicate_extensions[..]);
         let defects: Vec<FindingDefect> = sig
-            .defects
             .iter()
+            .flat_map(|sig| &sig.defects)
             .map(|d| FindingDefect {
                 count: d.count,
                 ..FindingDefect::new(der, d.code, d.offset, At::Signature(d.component), &d.detail)
@@ -231,6 +266,15 @@ impl<B: Backend> Examiner<B> {
                     &b.detail,
                 )
             }))
+            .chain(duplicates.iter().map(|d| {
+                FindingDefect::new(
+                    der,
+                    DefectCode::CertDuplicateExtension,
+                    d.offset,
+                    At::Path(format!("tbsCertificate.extensions[{}]", d.index)),
+                    &format!("a second {} extension", d.oid),
+                )
+            }))
             .collect();
         let (profile, lint_list) = match &fields {
             Ok(f) => {
@@ -239,7 +283,6 @@ impl<B: Backend> Examiner<B> {
             }
             Err(_) => (None, Vec::new()),
         };
-        let ok = fields.as_ref().ok();
         let mut finding = Finding {
             locator,
             sha256: sha,
@@ -261,36 +304,104 @@ impl<B: Backend> Examiner<B> {
             defects,
             lints: lint_list,
             signature: SignatureCheck::NotChecked { why: String::new() },
-            r: sig.r,
-            s: sig.s,
+            r: sig.as_ref().and_then(|s| s.r),
+            s: sig.as_ref().and_then(|s| s.s),
             predictions: Predictions::all(Prediction::Unknown, ""),
         };
-        let step = self.judge_before_verifying(&view, &sig, &ber, &fields, &mut finding.defects);
-        let issuer_text = ok.map(|f| f.issuer.text.clone()).unwrap_or_default();
+        let step = match (&sig, issuers) {
+            (Some(sig), Some(issuers)) => {
+                let f = ok.expect("issuers come from the fields");
+                self.judge_before_verifying(
+                    &view,
+                    &algorithm,
+                    sig,
+                    &ber,
+                    f,
+                    issuers,
+                    &mut finding.defects,
+                )
+            }
+            _ => unchecked(&view, &algorithm, &fields, &mut finding.defects),
+        };
         Draft {
             finding,
             sig,
             ber,
+            duplicates: duplicates.to_vec(),
             step,
-            issuer_text,
         }
     }
 
-    /// The rules that apply before a signature check (README.md, "Verdicts", in order), and
-    /// the issuer lookup or recovery: either a final answer, or what to verify.
+    /// Who may have signed the certificate: its own key when it is self-issued (subject =
+    /// issuer) with no AKI or one equal to its SKI; every known issuer with its AKI's key
+    /// identifier, or (without an AKI) of its issuer name. Self-signed means its own key
+    /// verifies it; a self-issued certificate signed by another key of the same name (a CA
+    /// key rollover) is verified by that key.
+    fn issuer_candidates(&self, f: &Fields) -> Issuers {
+        let aki = f.authority_key_id.as_deref();
+        let self_issued = f.subject.normalised == f.issuer.normalised;
+        let own_may_sign = self_issued && (aki.is_none() || aki == f.subject_key_id.as_deref());
+        let own = own_may_sign
+            .then(|| PublicKey::from_sec1(&f.public_key).ok())
+            .flatten();
+        let name = aki.is_none().then_some(f.issuer.normalised.as_slice());
+        let registry = self.registry.read().expect("registry lock");
+        let lookup = registry.lookup(aki, name);
+        let own_id = own.as_ref().and_then(|k| registry.find_key(k));
+        let known: Vec<_> = lookup
+            .candidates()
+            .iter()
+            .copied()
+            .filter(|&id| Some(id) != own_id)
+            .collect();
+        let by_name = matches!(lookup, Lookup::Name(_));
+        drop(registry);
+        // The issuer's curve, where it is known and not P-256.
+        let curve = if own.is_some() || !known.is_empty() {
+            Some(Curve::P256)
+        } else if own_may_sign {
+            f.key_algorithm.curve()
+        } else {
+            self.other_curves
+                .read()
+                .expect("other curves lock")
+                .lookup(aki, &f.issuer.normalised)
+        };
+        Issuers {
+            own: own.map(|key| {
+                let key_id = f
+                    .subject_key_id
+                    .clone()
+                    .unwrap_or_else(|| key.key_id().to_vec());
+                Candidate::Own { key, key_id }
+            }),
+            known,
+            by_name,
+            curve,
+        }
+    }
+
+    /// The rules that apply before a signature check (docs/vocabulary.md, "Verdicts", in
+    /// order), for an ECDSA signature whose fields could be read: either a final answer, or
+    /// the candidate keys to verify with (recovering one when there is none and recovery
+    /// is on).
+    #[allow(clippy::too_many_arguments)]
     fn judge_before_verifying(
         &self,
         view: &CertView<'_>,
+        algorithm: &SignatureAlgorithm,
         sig: &SignatureEncoding,
         ber: &[CertBer],
-        fields: &Result<Fields, smki_x509::Error>,
+        f: &Fields,
+        issuers: Issuers,
         defects: &mut Vec<FindingDefect>,
     ) -> Step {
         let not_checked = |why: String| SignatureCheck::NotChecked { why };
-        if !view.is_ecdsa_with_sha256() {
+        if !view.is_ecdsa_with_sha256() || sig.curve != Curve::P256 {
             let why = format!(
-                "signature algorithm {} is not ecdsa-with-SHA256",
-                hex::encode(view.signature_algorithm_bytes())
+                "{} on {}: the signature encoding is analysed, the signature is not verified (only ecdsa-with-SHA256 on P-256 is)",
+                algorithm.name(),
+                sig.curve.name()
             );
             defects.push(FindingDefect::new(
                 view.der(),
@@ -301,13 +412,6 @@ impl<B: Backend> Examiner<B> {
             ));
             return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
         }
-        let f = match fields {
-            Ok(f) => f,
-            Err(e) => {
-                let why = format!("tbsCertificate unreadable: {e}");
-                return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
-            }
-        };
         if f.inner_signature_algorithm != view.signature_algorithm_bytes() {
             let why = "tbsCertificate.signature differs from signatureAlgorithm".to_string();
             defects.push(FindingDefect::new(
@@ -318,20 +422,6 @@ impl<B: Backend> Examiner<B> {
                 &why,
             ));
             return Step::unchecked(Verdict::NeedsReissue, why, Prediction::Reject);
-        }
-        if self_signed(f) && f.key_algorithm != KeyAlgorithm::P256 {
-            let why = format!(
-                "self-signed with a key that is not P-256 ({:?}): not checked",
-                f.key_algorithm
-            );
-            defects.push(FindingDefect::new(
-                view.der(),
-                DefectCode::CertUnsupportedAlg,
-                view.signature_algorithm.offset,
-                At::Path("subjectPublicKeyInfo".into()),
-                &why,
-            ));
-            return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
         }
         let Some((r, s)) = sig.rs() else {
             let why = if sig.r.is_some() && sig.s.is_some() {
@@ -347,119 +437,108 @@ impl<B: Backend> Examiner<B> {
             );
         };
         let digest = sha256(view.tbs_bytes());
-        match self.find_issuer(f, &digest, &r, &s) {
-            Ok(issuer) => Step::Verify {
-                issuer,
-                digest,
-                r,
-                s,
-            },
-            Err(looked_for) => {
-                let why = format!("issuer key not found: looked for {looked_for}");
-                Step::Done(
-                    Verdict::Unverifiable,
-                    why,
-                    SignatureCheck::IssuerUnknown { looked_for },
-                    predict(sig, ber, true),
-                )
+        let by_name = issuers.by_name && issuers.own.is_none();
+        let mut candidates: Vec<Candidate> = issuers.own.into_iter().collect();
+        candidates.extend(issuers.known.iter().map(|&id| Candidate::Registry(id)));
+        if candidates.is_empty() {
+            match self.recover_issuer(f, &digest, &r, &s) {
+                Ok(id) => candidates.push(Candidate::Registry(id)),
+                Err(looked_for) => {
+                    let why = format!("issuer key not found: looked for {looked_for}");
+                    return Step::Done(
+                        Verdict::Unverifiable,
+                        why,
+                        SignatureCheck::IssuerUnknown { looked_for },
+                        predict(sig, ber, true),
+                    );
+                }
             }
+        }
+        Step::Verify {
+            candidates,
+            by_name,
+            digest,
+            r,
+            s,
         }
     }
 
-    /// The issuer key: the certificate's own when self-signed; else by authorityKeyIdentifier
-    /// (or recovered and pinned by it); by name only where there is no AKI. Err says what was
-    /// looked for.
-    fn find_issuer(
+    /// No issuer is known: the key recovered from the signature and pinned by the
+    /// authorityKeyIdentifier (when recovery is on). Err says what was looked for.
+    fn recover_issuer(
         &self,
         f: &Fields,
         digest: &[u8; 32],
         r: &[u8; 32],
         s: &[u8; 32],
-    ) -> Result<IssuerRef, String> {
-        let aki = f.authority_key_id.as_deref();
-        if self_signed(f) {
-            if let Ok(key) = PublicKey::from_sec1(&f.public_key) {
-                let key_id = f
-                    .subject_key_id
-                    .clone()
-                    .unwrap_or_else(|| key.key_id().to_vec());
-                return Ok(IssuerRef::SelfSigned { key, key_id });
-            }
-        }
-        let name = if aki.is_some() {
-            None
-        } else {
-            Some(f.issuer.normalised.as_slice())
-        };
-        let found = match self
-            .registry
-            .read()
-            .expect("registry lock")
-            .lookup(aki, name)
-        {
-            Lookup::KeyId(id) => Some(IssuerRef::Registry { id, by_name: false }),
-            Lookup::Name(id) => Some(IssuerRef::Registry { id, by_name: true }),
-            Lookup::NotFound => None,
-        };
-        match (found, aki) {
-            (Some(found), _) => Ok(found),
-            (None, Some(aki)) if self.recover => match smki_verify::recover_pinned(aki, digest, r, s) {
+    ) -> Result<smki_verify::IssuerId, String> {
+        match f.authority_key_id.as_deref() {
+            Some(aki) if self.recover => match smki_verify::recover_pinned(aki, digest, r, s) {
                 Some(key) => {
                     let from = format!("signature of certificate serial {}", f.serial_hex());
-                    let id = self.registry.write().expect("registry lock").add(key, None, None, KeySource::Recovered { from });
-                    Ok(IssuerRef::Registry { id, by_name: false })
+                    Ok(self.registry.write().expect("registry lock").add(key, None, None, KeySource::Recovered { from }))
                 }
                 None => Err(format!(
                     "key id {} (authorityKeyIdentifier); no key recovered from the signature matches it",
                     hex::encode(aki)
                 )),
             },
-            (None, Some(aki)) => Err(format!("key id {} (authorityKeyIdentifier, issuer {})", hex::encode(aki), f.issuer.text)),
-            (None, None) => Err(format!("issuer name {} (no authorityKeyIdentifier)", f.issuer.text)),
+            Some(aki) => Err(format!("key id {} (authorityKeyIdentifier, issuer {})", hex::encode(aki), f.issuer.text)),
+            None => Err(format!("issuer name {} (no authorityKeyIdentifier)", f.issuer.text)),
         }
     }
 
-    /// The rules that need the signature check, given its outcome.
-    fn conclude(&self, d: Draft, verified: Option<bool>) -> Finding {
+    /// The rules that need the signature check, given its outcome under each candidate key.
+    fn conclude(&self, d: Draft, outcomes: &[bool]) -> Finding {
         let Draft {
             mut finding,
             sig,
             ber,
+            duplicates,
             step,
-            issuer_text,
         } = d;
-        let (verdict, reason, check, predictions) = match (step, verified) {
-            (Step::Done(v, why, check, p), _) => (v, why, check, p),
-            (Step::Verify { issuer, .. }, ok) => {
-                let ok = ok.unwrap_or(false);
-                let (issuer_key_id, key_source, by_name) = match issuer {
-                    IssuerRef::Registry { id, by_name } => {
-                        let registry = self.registry.read().expect("registry lock");
-                        let i = registry.get(id);
-                        (i.key_id.clone(), i.source.clone(), by_name)
-                    }
-                    IssuerRef::SelfSigned { key_id, .. } => (
-                        key_id,
-                        KeySource::Anchor {
-                            from: "self-signed".into(),
-                        },
-                        false,
-                    ),
+        let (verdict, reason, check, predictions) = match step {
+            Step::Done(v, why, check, p) => (v, why, check, p),
+            Step::Verify {
+                candidates,
+                by_name,
+                ..
+            } => {
+                let sig = sig.expect("a draft to verify has its signature analysed");
+                // The key that verifies it, else the first candidate.
+                let which = outcomes.iter().position(|&ok| ok);
+                let (issuer_key_id, key_source) = self.describe(&candidates[which.unwrap_or(0)]);
+                let key_ids = || {
+                    candidates
+                        .iter()
+                        .map(|c| hex::encode(self.describe(c).0))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
-                if ok {
+                if which.is_some() {
                     self.verdict_when_valid(
                         &finding,
                         &sig,
                         &ber,
+                        &duplicates,
                         SignatureCheck::Valid {
                             issuer_key_id,
                             key_source,
                         },
                     )
                 } else if by_name {
-                    // Found by name only: another CA of the same name may have signed it.
+                    // Found by name only: another CA of that name, not known here, may have
+                    // signed it (a CA key rollover keeps the name).
+                    let known = match candidates.len() {
+                        1 => format!("the CA of that name known here (key id {})", key_ids()),
+                        n => format!(
+                            "the {n} CAs of that name known here (key ids {})",
+                            key_ids()
+                        ),
+                    };
                     let looked_for = format!(
-                        "issuer name {issuer_text} (no authorityKeyIdentifier); the CA of that name known here (key id {}) did not sign it", hex::display(&issuer_key_id)
+                        "issuer name {} (no authorityKeyIdentifier); {known} did not sign it",
+                        finding.issuer.as_deref().unwrap_or_default()
                     );
                     let why = format!("issuer key not found: looked for {looked_for}");
                     (
@@ -469,9 +548,16 @@ impl<B: Backend> Examiner<B> {
                         predict(&sig, &ber, true),
                     )
                 } else {
+                    let why = match candidates.len() {
+                        1 => "the signature does not verify under the issuer key".to_string(),
+                        n => format!(
+                            "the signature does not verify under any of the {n} candidate issuer keys ({})",
+                            key_ids()
+                        ),
+                    };
                     (
                         Verdict::NeedsReissue,
-                        "the signature does not verify under the issuer key".into(),
+                        why,
                         SignatureCheck::Invalid {
                             issuer_key_id,
                             key_source,
@@ -488,16 +574,42 @@ impl<B: Backend> Examiner<B> {
         finding
     }
 
+    /// The key identifier and source of a candidate.
+    fn describe(&self, c: &Candidate) -> (Vec<u8>, KeySource) {
+        match c {
+            Candidate::Registry(id) => {
+                let registry = self.registry.read().expect("registry lock");
+                let i = registry.get(*id);
+                (i.key_id.clone(), i.source.clone())
+            }
+            Candidate::Own { key_id, .. } => (
+                key_id.clone(),
+                KeySource::Anchor {
+                    from: "self-signed".into(),
+                },
+            ),
+        }
+    }
+
     fn verdict_when_valid(
         &self,
         finding: &Finding,
         sig: &SignatureEncoding,
         ber: &[CertBer],
+        duplicates: &[DuplicateExtension],
         check: SignatureCheck,
     ) -> (Verdict, String, SignatureCheck, Predictions) {
-        let predictions = predict(sig, ber, true);
+        let mut predictions = predict(sig, ber, true);
         if let Some(b) = ber.iter().find(|b| !b.fixed_by_reencoding) {
             let why = format!("the signed tbsCertificate is not DER ({} at byte {}): only a new signature fixes it", b.path, b.offset);
+            return (Verdict::NeedsReissue, why, check, predictions);
+        }
+        if let Some(d) = duplicates.first() {
+            let why = format!(
+                "the signed tbsCertificate has a second {} extension (tbsCertificate.extensions[{}] at byte {}): only a new certificate fixes it",
+                d.oid, d.index, d.offset
+            );
+            predictions.reject_all(&format!("{}: {why}", DefectCode::CertDuplicateExtension));
             return (Verdict::NeedsReissue, why, check, predictions);
         }
         if !sig.is_canonical() || !ber.is_empty() {
@@ -516,13 +628,44 @@ impl<B: Backend> Examiner<B> {
     }
 }
 
+/// The verdict of a record whose signature is not analysed as ECDSA: its algorithm is
+/// another one (`CERT_UNSUPPORTED_ALG`), or its tbsCertificate cannot be read.
+fn unchecked(
+    view: &CertView<'_>,
+    algorithm: &SignatureAlgorithm,
+    fields: &Result<Fields, smki_x509::Error>,
+    defects: &mut Vec<FindingDefect>,
+) -> Step {
+    if !algorithm.is_ecdsa() {
+        let why = format!(
+            "signature algorithm {} is not ECDSA: the signature is neither analysed nor verified",
+            algorithm.name()
+        );
+        defects.push(FindingDefect::new(
+            view.der(),
+            DefectCode::CertUnsupportedAlg,
+            view.signature_algorithm.offset,
+            At::Path("signatureAlgorithm".into()),
+            &why,
+        ));
+        return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
+    }
+    let why = match fields {
+        Err(e) => format!("tbsCertificate unreadable: {e}"),
+        Ok(_) => unreachable!("an ECDSA signature with readable fields is judged"),
+    };
+    Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown)
+}
+
 /// Where a record's examination stands before verification.
 enum Step {
     /// Decided without a signature check.
     Done(Verdict, String, SignatureCheck, Predictions),
-    /// To verify (r, s) over the digest under the issuer key.
+    /// To verify (r, s) over the digest under each candidate issuer key.
     Verify {
-        issuer: IssuerRef,
+        candidates: Vec<Candidate>,
+        /// The known candidates were found by the issuer's name alone (no AKI).
+        by_name: bool,
         digest: [u8; 32],
         r: [u8; 32],
         s: [u8; 32],
@@ -539,24 +682,33 @@ impl Step {
     }
 }
 
-enum IssuerRef {
-    Registry {
-        id: smki_verify::IssuerId,
-        by_name: bool,
-    },
-    SelfSigned {
-        key: PublicKey,
-        key_id: Vec<u8>,
-    },
+/// A key that may have made a signature.
+enum Candidate {
+    /// A known issuer.
+    Registry(smki_verify::IssuerId),
+    /// The certificate's own key (self-issued), with its key identifier.
+    Own { key: PublicKey, key_id: Vec<u8> },
+}
+
+/// Who may have signed a certificate: see [`Examiner::issuer_candidates`].
+struct Issuers {
+    own: Option<Candidate>,
+    /// Known issuers (the own key left out).
+    known: Vec<smki_verify::IssuerId>,
+    /// The known issuers were found by name (the certificate has no AKI).
+    by_name: bool,
+    /// The issuer's curve, when known.
+    curve: Option<Curve>,
 }
 
 /// A finding being made: everything but what depends on the signature check.
 struct Draft {
     finding: Finding,
-    sig: SignatureEncoding,
+    /// The ECDSA signature's analysis (`None`: not an ECDSA signature, or not examined).
+    sig: Option<SignatureEncoding>,
     ber: Vec<CertBer>,
+    duplicates: Vec<DuplicateExtension>,
     step: Step,
-    issuer_text: String,
 }
 
 impl Draft {
@@ -569,17 +721,10 @@ impl Draft {
         );
         Draft {
             finding,
-            sig: smki_der::analyse_signature(&[], 0),
+            sig: None,
             ber: Vec::new(),
+            duplicates: Vec::new(),
             step: Step::Done(v, why, check, p),
-            issuer_text: String::new(),
         }
     }
-}
-
-/// Issuer and subject names equal, and no AKI or one equal to the SKI.
-fn self_signed(f: &Fields) -> bool {
-    let aki = f.authority_key_id.as_deref();
-    f.subject.normalised == f.issuer.normalised
-        && (aki.is_none() || aki == f.subject_key_id.as_deref())
 }

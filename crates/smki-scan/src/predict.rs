@@ -90,6 +90,12 @@ impl Predictions {
             self.reasons.insert(rp, reason);
         }
     }
+    /// Every party that accepts now rejects, for `reason`.
+    pub(crate) fn reject_all(&mut self, reason: &str) {
+        for &rp in RelyingParty::ALL {
+            self.reject(rp, reason.to_string());
+        }
+    }
     /// The reason given for a relying party, if it does not accept.
     pub fn reason(&self, rp: RelyingParty) -> Option<&str> {
         self.reasons.get(&rp).map(String::as_str)

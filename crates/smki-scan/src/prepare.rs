@@ -4,10 +4,11 @@
 //! in that order, so that no command can forget a step and no verdict depends on the order
 //! of the records.
 use crate::Examiner;
+use smki_der::Curve;
 use smki_repo::{Error as RecordError, Locator, Record};
 use smki_verify::{Backend, KeySource, Lookup, PublicKey};
 use smki_x509::{sha256, CertView, Extensions, Fields, KeyAlgorithm, Oid};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::iter::Empty;
 
@@ -179,6 +180,12 @@ impl<B: Backend> Examiner<B> {
 
     fn add_anchor(&self, f: &Fields, from: String) -> Result<(), IssuerRejected> {
         if f.key_algorithm != KeyAlgorithm::P256 {
+            if let Some(curve) = f.key_algorithm.curve() {
+                self.other_curves
+                    .write()
+                    .expect("other curves lock")
+                    .add(f, curve);
+            }
             return Err(IssuerRejected::NotP256);
         }
         let key = PublicKey::from_sec1(&f.public_key).map_err(IssuerRejected::BadKey)?;
@@ -275,15 +282,43 @@ impl<B: Backend> Examiner<B> {
         let registry = self.registry.read().expect("registry lock");
         let mut ids: Vec<_> = key_ids
             .iter()
-            .filter_map(|k| match registry.lookup(Some(k), None) {
-                Lookup::KeyId(id) => Some(id),
-                _ => None,
+            .flat_map(|k| match registry.lookup(Some(k), None) {
+                Lookup::KeyId(ids) => ids,
+                _ => &[],
             })
+            .copied()
             .collect();
         ids.sort_unstable();
         ids.dedup();
         registry.warm_up(&ids, threads);
         ids.len()
+    }
+}
+
+/// The curves of CA keys that are not P-256, by key identifier and by subject name: a
+/// signature such a CA made is analysed with its curve's order (and not verified).
+#[derive(Debug, Default)]
+pub(crate) struct OtherCurves {
+    by_key_id: HashMap<Vec<u8>, Curve>,
+    by_name: HashMap<Vec<u8>, Curve>,
+}
+
+impl OtherCurves {
+    fn add(&mut self, f: &Fields, curve: Curve) {
+        if let Some(ski) = &f.subject_key_id {
+            self.by_key_id.insert(ski.clone(), curve);
+        }
+        self.by_key_id
+            .insert(smki_x509::key_id(&f.public_key).to_vec(), curve);
+        self.by_name.insert(f.subject.normalised.clone(), curve);
+    }
+
+    /// The curve of the CA with this key identifier (when `aki` is given) or name.
+    pub(crate) fn lookup(&self, aki: Option<&[u8]>, issuer: &[u8]) -> Option<Curve> {
+        match aki {
+            Some(aki) => self.by_key_id.get(aki).copied(),
+            None => self.by_name.get(issuer).copied(),
+        }
     }
 }
 

@@ -45,14 +45,28 @@ pub struct Issuer<K> {
     pub source: KeySource,
 }
 
-/// How [`Registry::lookup`] found an issuer.
+/// How [`Registry::lookup`] found issuers: every issuer registered under the key
+/// identifier (or, failing that, the name), in the order they were added. Several CAs may
+/// share a key identifier or a name (a CA key rollover keeps the name; two CAs may declare
+/// the same subjectKeyIdentifier): each is a candidate, and a signature is valid when any
+/// candidate's key verifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookup {
+pub enum Lookup<'a> {
     /// By the authorityKeyIdentifier.
-    KeyId(IssuerId),
+    KeyId(&'a [IssuerId]),
     /// By the normalised issuer name (no AKI, or no issuer with that key identifier).
-    Name(IssuerId),
+    Name(&'a [IssuerId]),
     NotFound,
+}
+
+impl<'a> Lookup<'a> {
+    /// The candidates found (empty for [`Lookup::NotFound`]).
+    pub fn candidates(self) -> &'a [IssuerId] {
+        match self {
+            Lookup::KeyId(ids) | Lookup::Name(ids) => ids,
+            Lookup::NotFound => &[],
+        }
+    }
 }
 
 /// Issuer keys by key identifier, then by normalised name.
@@ -60,11 +74,11 @@ pub struct Registry<B: Backend> {
     backend: B,
     issuers: Vec<Issuer<B::Key>>,
     by_key: HashMap<[u8; 65], IssuerId>,
-    /// Key identifiers: the declared SKI and the method-2 identifier of each key (first
-    /// issuer to claim an identifier keeps it).
-    by_key_id: HashMap<Vec<u8>, IssuerId>,
-    /// Normalised names (first issuer to claim a name keeps it).
-    by_name: HashMap<Vec<u8>, IssuerId>,
+    /// Key identifiers: the declared SKI and the method-2 identifier of each key, each with
+    /// every issuer that claims it, in the order added.
+    by_key_id: HashMap<Vec<u8>, Vec<IssuerId>>,
+    /// Normalised names, each with every issuer of that name, in the order added.
+    by_name: HashMap<Vec<u8>, Vec<IssuerId>>,
 }
 
 impl<B: Backend> Registry<B> {
@@ -86,7 +100,9 @@ impl<B: Backend> Registry<B> {
     /// [`PublicKey::key_id`]). Idempotent for the same key: returns the existing id. An
     /// [`KeySource::Anchor`] upgrades a [`KeySource::Recovered`] entry (its source, declared
     /// key identifier and name replace the recovered ones); otherwise the first entry's
-    /// fields stay, and any new key identifier or name becomes an extra alias for lookup.
+    /// fields stay, and any new key identifier or name becomes an extra alias for lookup. A
+    /// different key under a key identifier or name already known is added beside it: both
+    /// are candidates of a [`Registry::lookup`].
     pub fn add(
         &mut self,
         key: PublicKey,
@@ -132,12 +148,18 @@ impl<B: Backend> Registry<B> {
         computed: &[u8; 8],
         name: Option<&[u8]>,
     ) {
-        if let Some(k) = declared {
-            self.by_key_id.entry(k.to_vec()).or_insert(id);
+        fn claim(map: &mut HashMap<Vec<u8>, Vec<IssuerId>>, key: &[u8], id: IssuerId) {
+            let ids = map.entry(key.to_vec()).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
         }
-        self.by_key_id.entry(computed.to_vec()).or_insert(id);
+        if let Some(k) = declared {
+            claim(&mut self.by_key_id, k, id);
+        }
+        claim(&mut self.by_key_id, computed, id);
         if let Some(n) = name {
-            self.by_name.entry(n.to_vec()).or_insert(id);
+            claim(&mut self.by_name, n, id);
         }
     }
 
@@ -164,15 +186,15 @@ impl<B: Backend> Registry<B> {
         self.by_key.get(key.as_bytes()).copied()
     }
 
-    /// By authorityKeyIdentifier first, then by normalised issuer name (first issuer whose
-    /// name equals). A name match is reported as [`Lookup::Name`] so the caller can tell it
-    /// from a key identifier match.
-    pub fn lookup(&self, aki: Option<&[u8]>, issuer_name: Option<&[u8]>) -> Lookup {
-        if let Some(&id) = aki.and_then(|a| self.by_key_id.get(a)) {
-            return Lookup::KeyId(id);
+    /// By authorityKeyIdentifier first (every issuer with that key identifier), then by
+    /// normalised issuer name (every issuer of that name). A name match is reported as
+    /// [`Lookup::Name`] so the caller can tell it from a key identifier match.
+    pub fn lookup(&self, aki: Option<&[u8]>, issuer_name: Option<&[u8]>) -> Lookup<'_> {
+        if let Some(ids) = aki.and_then(|a| self.by_key_id.get(a)) {
+            return Lookup::KeyId(ids);
         }
-        if let Some(&id) = issuer_name.and_then(|n| self.by_name.get(n)) {
-            return Lookup::Name(id);
+        if let Some(ids) = issuer_name.and_then(|n| self.by_name.get(n)) {
+            return Lookup::Name(ids);
         }
         Lookup::NotFound
     }

@@ -63,7 +63,7 @@ fn registry_recover_pins_and_marks() {
     );
     assert_eq!(
         reg.lookup(Some(&pk.key_id()), None),
-        smki_verify::Lookup::KeyId(id)
+        smki_verify::Lookup::KeyId(&[id])
     );
     // Other signatures by the same CA verify under the recovered key.
     for i in 2..6 {
@@ -101,7 +101,7 @@ fn registry_recover_pins_and_marks() {
     assert_eq!(reg.get(id).key_id, vec![1, 2, 3]);
     assert_eq!(
         reg.lookup(Some(&[1, 2, 3]), None),
-        smki_verify::Lookup::KeyId(id)
+        smki_verify::Lookup::KeyId(&[id])
     );
     // A later recovery does not downgrade the anchor.
     assert_eq!(

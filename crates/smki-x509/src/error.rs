@@ -52,8 +52,6 @@ pub enum FieldProblem {
     BadTime { tag: u8 },
     /// A value that cannot be read (`what` says which and why).
     BadValue(&'static str),
-    /// A second extension with this OID (RFC 5280 section 4.2: at most one instance each).
-    DuplicateExtension(String),
 }
 
 impl Error {
@@ -114,7 +112,6 @@ impl fmt::Display for FieldProblem {
             FieldProblem::BadTime { tag: 0x17 } => write!(f, "bad UTCTime"),
             FieldProblem::BadTime { .. } => write!(f, "bad GeneralizedTime"),
             FieldProblem::BadValue(what) => write!(f, "{what}"),
-            FieldProblem::DuplicateExtension(oid) => write!(f, "second extension {oid}"),
         }
     }
 }

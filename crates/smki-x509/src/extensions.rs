@@ -16,6 +16,18 @@ pub struct ExtensionInfo {
     pub critical: bool,
 }
 
+/// A second extension of a type the certificate already has (RFC 5280 4.2: "A certificate
+/// MUST NOT include more than one instance of a particular extension").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateExtension {
+    /// The extnID, dotted.
+    pub oid: String,
+    /// Its index among the extensions (`tbsCertificate.extensions[index]`).
+    pub index: usize,
+    /// Byte offset of the Extension within the record.
+    pub offset: usize,
+}
+
 /// A basicConstraints value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BasicConstraints {
@@ -49,7 +61,7 @@ pub(crate) fn extensions(der: &[u8], explicit: &Header, f: &mut Fields) -> Resul
     while !list.is_empty() {
         let at = |e: Error| e.within(&format!("{EXTENSIONS}[{i}]"));
         let ext = list.expect(Tag::SEQUENCE, "").map_err(at)?;
-        extension(der, &ext, f).map_err(at)?;
+        extension(der, &ext, i, f).map_err(at)?;
         i += 1;
     }
     Ok(())
@@ -65,8 +77,10 @@ pub(crate) fn extensions(der: &[u8], explicit: &Header, f: &mut Fields) -> Resul
 ///                  -- by extnID
 ///      }
 /// ```
-/// Lists the extension in `f.extensions` and, for a known one, fills its field.
-fn extension(der: &[u8], h: &Header, f: &mut Fields) -> Result<(), Error> {
+/// Lists the extension in `f.extensions` and, for a known one, fills its field; a second
+/// extension of a type already listed goes to `f.duplicate_extensions` instead (its value
+/// is not read: the first one's stands).
+fn extension(der: &[u8], h: &Header, index: usize, f: &mut Fields) -> Result<(), Error> {
     let mut it = Elements::of(der, h);
     let id = it.expect(Tag::OID, "extnID")?;
     let oid = it.contents(&id);
@@ -90,11 +104,12 @@ fn extension(der: &[u8], h: &Header, f: &mut Fields) -> Result<(), Error> {
     let value = it.expect(Tag::OCTET_STRING, "extnValue")?;
     it.end("")?;
     if f.extensions.iter().any(|e| e.oid == text) {
-        return Err(Error::field(
-            "extnID",
-            FieldProblem::DuplicateExtension(text),
-            id.offset,
-        ));
+        f.duplicate_extensions.push(DuplicateExtension {
+            oid: text,
+            index,
+            offset: h.offset,
+        });
+        return Ok(());
     }
     f.extensions.push(ExtensionInfo {
         oid: text,

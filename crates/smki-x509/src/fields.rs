@@ -37,7 +37,9 @@
 //! extensions in `extensions.rs`, of the rest here) says where x509-parser also gave up on
 //! a value and this one does the same.
 use crate::elements::{bit_string, unsigned, wrong_tag, Elements, BAD_BIT_STRING};
-use crate::extensions::{extensions, BasicConstraints, ExtensionInfo, HardwareModuleName};
+use crate::extensions::{
+    extensions, BasicConstraints, DuplicateExtension, ExtensionInfo, HardwareModuleName,
+};
 use crate::names::{name, Name};
 use crate::oid::{oid_string, Oid};
 use crate::{CertView, Error, FieldProblem};
@@ -64,6 +66,22 @@ pub enum KeyAlgorithm {
     OtherCurve(String),
     /// Another algorithm (its OID).
     Other(String),
+}
+
+impl KeyAlgorithm {
+    /// The curve of an EC key on P-256, P-384 or P-521 (`None` for others).
+    pub fn curve(&self) -> Option<smki_der::Curve> {
+        match self {
+            KeyAlgorithm::P256 => Some(smki_der::Curve::P256),
+            KeyAlgorithm::OtherCurve(c) if c == Oid::Secp384r1.text() => {
+                Some(smki_der::Curve::P384)
+            }
+            KeyAlgorithm::OtherCurve(c) if c == Oid::Secp521r1.text() => {
+                Some(smki_der::Curve::P521)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A Time as encoded: its tag (UTCTime 0x17 or GeneralizedTime 0x18) and its text.
@@ -94,6 +112,9 @@ pub struct Fields {
     /// The subjectPublicKey bits (for P-256: the SEC1 point).
     pub public_key: Vec<u8>,
     pub extensions: Vec<ExtensionInfo>,
+    /// Extensions of a type listed before (not in `extensions`; the first one's value
+    /// stands).
+    pub duplicate_extensions: Vec<DuplicateExtension>,
     pub subject_key_id: Option<Vec<u8>>,
     pub authority_key_id: Option<Vec<u8>>,
     /// AKI carries authorityCertIssuer or authorityCertSerialNumber.
@@ -160,6 +181,7 @@ impl Fields {
             key_algorithm: spki.algorithm,
             public_key: spki.key,
             extensions: Vec::with_capacity(8),
+            duplicate_extensions: Vec::new(),
             subject_key_id: None,
             authority_key_id: None,
             aki_has_issuer_serial: false,
@@ -333,7 +355,8 @@ fn time(it: &mut Elements<'_>, element: &str) -> Result<Time, Error> {
 ///    }
 /// ```
 /// For id-ecPublicKey the parameters must be a namedCurve, NULL or absent (the last two:
-/// `OtherCurve("")`, as before); a specifiedCurve is an error (RFC 5480: MUST NOT be used).
+/// `OtherCurve("")`, as before) or a specifiedCurve (`OtherCurve("specifiedCurve")`: RFC
+/// 5480 says it MUST NOT be used, which the profile lints report).
 fn subject_public_key_info(der: &[u8], h: &Header) -> Result<SubjectPublicKeyInfo, Error> {
     let mut it = Elements::of(der, h);
     let algorithm = it.expect(Tag::SEQUENCE, "algorithm")?;
@@ -356,6 +379,9 @@ fn subject_public_key_info(der: &[u8], h: &Header) -> Result<SubjectPublicKeyInf
                     Error::field("algorithm.parameters", FieldProblem::BadOid, p.offset)
                 })?),
             },
+            // specifiedCurve: RFC 5480 says MUST NOT, which the profile lints report; the
+            // certificate is still readable (and its own signature checkable).
+            Some(p) if p.tag == Tag::SEQUENCE => KeyAlgorithm::OtherCurve("specifiedCurve".into()),
             Some(p) => return Err(wrong_tag("algorithm.parameters", Tag::OID, &p)),
         }
     } else {

@@ -101,6 +101,44 @@ oid_table! {
     /// ecdsa-with-SHA256
     EcdsaWithSha256 = "ecdsa-with-SHA256", "1.2.840.10045.4.3.2",
         [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    /// ecdsa-with-SHA224 (RFC 5758)
+    EcdsaWithSha224 = "ecdsa-with-SHA224", "1.2.840.10045.4.3.1",
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x01];
+    /// ecdsa-with-SHA384 (RFC 5758)
+    EcdsaWithSha384 = "ecdsa-with-SHA384", "1.2.840.10045.4.3.3",
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
+    /// ecdsa-with-SHA512 (RFC 5758)
+    EcdsaWithSha512 = "ecdsa-with-SHA512", "1.2.840.10045.4.3.4",
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
+    /// ecdsa-with-SHA1 (RFC 3279)
+    EcdsaWithSha1 = "ecdsa-with-SHA1", "1.2.840.10045.4.1",
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
+    /// secp384r1 (P-384)
+    Secp384r1 = "secp384r1", "1.3.132.0.34", [0x2b, 0x81, 0x04, 0x00, 0x22];
+    /// secp521r1 (P-521)
+    Secp521r1 = "secp521r1", "1.3.132.0.35", [0x2b, 0x81, 0x04, 0x00, 0x23];
+    /// sha1WithRSAEncryption (RFC 3279)
+    Sha1WithRsaEncryption = "sha1WithRSAEncryption", "1.2.840.113549.1.1.5",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
+    /// sha256WithRSAEncryption (RFC 4055)
+    Sha256WithRsaEncryption = "sha256WithRSAEncryption", "1.2.840.113549.1.1.11",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+    /// sha384WithRSAEncryption (RFC 4055)
+    Sha384WithRsaEncryption = "sha384WithRSAEncryption", "1.2.840.113549.1.1.12",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
+    /// sha512WithRSAEncryption (RFC 4055)
+    Sha512WithRsaEncryption = "sha512WithRSAEncryption", "1.2.840.113549.1.1.13",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
+    /// id-RSASSA-PSS (RFC 4055)
+    RsassaPss = "id-RSASSA-PSS", "1.2.840.113549.1.1.10",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
+    /// id-dsa-with-sha1 (RFC 3279)
+    DsaWithSha1 = "id-dsa-with-sha1", "1.2.840.10040.4.3",
+        [0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x03];
+    /// id-Ed25519 (RFC 8410)
+    Ed25519 = "id-Ed25519", "1.3.101.112", [0x2b, 0x65, 0x70];
+    /// id-Ed448 (RFC 8410)
+    Ed448 = "id-Ed448", "1.3.101.113", [0x2b, 0x65, 0x71];
 
     // SMKI (GBCS), as in the DCC test certificates.
     /// The hwType of an SMKI device's hardwareModuleName.

@@ -1,7 +1,7 @@
 //! The zero-copy split of a certificate into its three parts.
 use crate::{Error, ErrorKind, Oid};
 use core::ops::Range;
-use smki_der::{read_header, Header, SignatureEncoding, Tag};
+use smki_der::{read_header, Curve, Header, SignatureEncoding, Tag};
 
 /// `AlgorithmIdentifier { ecdsa-with-SHA256 }` as DER (RFC 5758: parameters absent).
 pub const ECDSA_WITH_SHA256: &[u8] = &[
@@ -94,9 +94,38 @@ impl<'a> CertView<'a> {
         let alg = self.signature_algorithm_bytes();
         alg == ECDSA_WITH_SHA256 || alg == ECDSA_WITH_SHA256_NULL
     }
-    /// Lenient analysis of the signatureValue (offsets within the record).
+    /// The signature algorithm the signatureAlgorithm names (its OID; the parameters are
+    /// judged by the profile lints).
+    pub fn signature_algorithm(&self) -> SignatureAlgorithm {
+        let alg = self.signature_algorithm_bytes();
+        let oid = read_header(alg, 0, 0)
+            .ok()
+            .and_then(|seq| read_header(&alg[..seq.content.end], seq.content.start, 0).ok())
+            .filter(|h| h.tag == Tag::OID)
+            .map(|h| &alg[h.content]);
+        match oid.map(|o| (o, Oid::from_der(o))) {
+            Some((_, Some(oid))) if SignatureAlgorithm::ecdsa_hash(oid).is_some() => {
+                SignatureAlgorithm::Ecdsa(oid)
+            }
+            Some((_, Some(oid))) => SignatureAlgorithm::Other(oid.name().to_string()),
+            Some((der, None)) => SignatureAlgorithm::Other(
+                smki_der::oid_text(der).unwrap_or_else(|| "an invalid OID".into()),
+            ),
+            None => SignatureAlgorithm::Other("an unreadable AlgorithmIdentifier".into()),
+        }
+    }
+    /// Lenient analysis of the signatureValue as a P-256 ECDSA-Sig-Value (offsets within
+    /// the record).
     pub fn analyse_signature(&self) -> SignatureEncoding {
-        smki_der::analyse_signature(self.signature_value_bytes(), self.signature_value.offset)
+        self.analyse_signature_on(Curve::P256)
+    }
+    /// [`CertView::analyse_signature`] with r and s judged against `curve`'s order.
+    pub fn analyse_signature_on(&self, curve: Curve) -> SignatureEncoding {
+        smki_der::analyse_signature_on(
+            self.signature_value_bytes(),
+            self.signature_value.offset,
+            curve,
+        )
     }
     /// The certificate with its signatureValue replaced by the canonical encoding of (r, s):
     /// tbsCertificate and signatureAlgorithm are copied byte for byte, the outer SEQUENCE
@@ -131,6 +160,45 @@ impl<'a> CertView<'a> {
         self.extensions()
             .find(|e| e.oid == Oid::AuthorityKeyIdentifier.der())?
             .authority_key_id()
+    }
+}
+
+/// What a certificate's signatureAlgorithm names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureAlgorithm {
+    /// ECDSA with a hash (`ecdsa-with-SHA256`, ...: RFC 5758, RFC 3279): the signatureValue
+    /// holds an `ECDSA-Sig-Value`.
+    Ecdsa(Oid),
+    /// Any other algorithm (RSA, DSA, EdDSA, ...): its ASN.1 name when the OID table knows
+    /// it, else its dotted text. Its signatureValue is not an `ECDSA-Sig-Value` and is
+    /// never analysed as one.
+    Other(String),
+}
+
+impl SignatureAlgorithm {
+    /// The hash of an ECDSA signature algorithm (`SHA-256`), `None` for other OIDs.
+    fn ecdsa_hash(oid: Oid) -> Option<&'static str> {
+        match oid {
+            Oid::EcdsaWithSha1 => Some("SHA-1"),
+            Oid::EcdsaWithSha224 => Some("SHA-224"),
+            Oid::EcdsaWithSha256 => Some("SHA-256"),
+            Oid::EcdsaWithSha384 => Some("SHA-384"),
+            Oid::EcdsaWithSha512 => Some("SHA-512"),
+            _ => None,
+        }
+    }
+    /// The name of the algorithm (`ecdsa-with-SHA384`, `sha256WithRSAEncryption`,
+    /// `1.2.3.4`).
+    pub fn name(&self) -> &str {
+        match self {
+            SignatureAlgorithm::Ecdsa(oid) => oid.name(),
+            SignatureAlgorithm::Other(name) => name,
+        }
+    }
+    /// Is this an ECDSA algorithm (whatever the hash)?
+    pub fn is_ecdsa(&self) -> bool {
+        matches!(self, SignatureAlgorithm::Ecdsa(_))
     }
 }
 

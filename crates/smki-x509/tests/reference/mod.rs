@@ -7,8 +7,8 @@
 
 use smki_der::{read_header, Tag};
 use smki_x509::{
-    Attribute, BasicConstraints, CertView, EncodedTime, ExtensionInfo, Fields, HardwareModuleName,
-    KeyAlgorithm, Name,
+    Attribute, BasicConstraints, CertView, DuplicateExtension, EncodedTime, ExtensionInfo, Fields,
+    HardwareModuleName, KeyAlgorithm, Name,
 };
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
@@ -74,6 +74,7 @@ pub fn parse(view: &CertView<'_>) -> Result<Fields, String> {
         key_algorithm,
         public_key: spki.subject_public_key.data.to_vec(),
         extensions: Vec::new(),
+        duplicate_extensions: Vec::new(),
         subject_key_id: None,
         authority_key_id: None,
         aki_has_issuer_serial: false,
@@ -84,9 +85,20 @@ pub fn parse(view: &CertView<'_>) -> Result<Fields, String> {
         other_san_entries: 0,
         eui64: None,
     };
-    for ext in tbs.extensions() {
+    for (index, ext) in tbs.extensions().iter().enumerate() {
+        let oid = ext.oid.to_id_string();
+        if f.extensions.iter().any(|e| e.oid == oid) {
+            // RFC 5280 4.2: at most one of each; the first one's value stands. x509-parser
+            // gives no offsets: 0 here, and the comparison leaves offsets aside.
+            f.duplicate_extensions.push(DuplicateExtension {
+                oid,
+                index,
+                offset: 0,
+            });
+            continue;
+        }
         f.extensions.push(ExtensionInfo {
-            oid: ext.oid.to_id_string(),
+            oid,
             critical: ext.critical,
         });
         match ext.parsed_extension() {
