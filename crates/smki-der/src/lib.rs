@@ -6,10 +6,13 @@
 //! * [`analyse_signature`]: reads a certificate's `signatureValue` BIT STRING and the
 //!   `ECDSA-Sig-Value` inside it leniently, reports every deviation from DER as a [`Defect`]
 //!   with its byte offset, and recovers `(r, s)` wherever the bytes can be read at all.
-//! * [`walk`]: strict DER walk of a whole TLV tree, reporting every non-DER encoding with its
+//! * [`walk_with`]: strict DER walk of a whole TLV tree under a [`Schema`] (what an ASN.1
+//!   module adds: which OCTET STRINGs hold DER, DEFAULT values, named BIT STRINGs; [`walk`]:
+//!   under none), reporting every non-DER encoding with its
 //!   path of element indices ([`BerIssue`]).
 //! * [`oid_text`]: an OBJECT IDENTIFIER's contents as dotted text; [`utc_time`] and
-//!   [`generalized_time`]: a Time's contents (RFC 5280 forms) as Unix seconds.
+//!   [`generalized_time`]: a Time's contents (RFC 5280 forms) as Unix seconds; [`ber_time`]:
+//!   in any form X.680 allows.
 //! * [`vocabulary!`]: the one way a stable code (a defect code, a verdict, a lint code...)
 //!   is declared: an enum whose variants carry their names, serialised under them.
 //! * [`encode`]: canonical DER encoding (lengths, INTEGERs, TLVs, `ECDSA-Sig-Value`) and the
@@ -40,5 +43,5 @@ pub use signature::{
     analyse_signature, analyse_signature_on, Component, Curve, Defect, DefectCode, IntRead,
     SignatureEncoding, P256_ORDER, P384_ORDER, P521_ORDER,
 };
-pub use time::{days_from_civil, generalized_time, utc_time};
-pub use walk::{walk, BerIssue, BerIssueKind, PathStep, Walk};
+pub use time::{ber_time, days_from_civil, generalized_time, utc_time};
+pub use walk::{walk, walk_with, BerIssue, BerIssueKind, NoSchema, PathStep, Rule, Schema, Walk};

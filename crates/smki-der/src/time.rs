@@ -30,6 +30,67 @@ pub fn generalized_time(content: &[u8]) -> Option<i64> {
     seconds(year, [*m1, *m2, *d1, *d2, *h1, *h2, *n1, *n2, *s1, *s2])
 }
 
+/// Unix seconds of a UTCTime's (`tag` 0x17) or a GeneralizedTime's (0x18) contents in any
+/// form X.680 allows (BER), for reading a certificate that is not DER (the strict walk
+/// reports it, `BerIssueKind::TimeForm`):
+/// UTCTime `YYMMDDhhmm[ss]` then `Z` or `+hhmm` / `-hhmm` (X.680 47.3); GeneralizedTime
+/// `YYYYMMDDhhmm[ss]`, a fraction (`.` or `,` and digits, dropped), then `Z`, `+hhmm` /
+/// `-hhmm` or nothing (local time, read as UTC) (X.680 46.3; hours alone or a fraction of a
+/// minute are not read). An offset is subtracted to give UTC. `None` for anything else, or an
+/// impossible date or time.
+pub fn ber_time(tag: u8, content: &[u8]) -> Option<i64> {
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy = two_digits(*content.first()?, *content.get(1)?)?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &content[2..])
+        }
+        0x18 => {
+            let [c1, c2, y1, y2, ..] = *content else {
+                return None;
+            };
+            (
+                two_digits(c1, c2)? * 100 + two_digits(y1, y2)?,
+                &content[4..],
+            )
+        }
+        _ => return None,
+    };
+    let [m1, m2, d1, d2, h1, h2, n1, n2, ref rest @ ..] = *rest else {
+        return None;
+    };
+    let (s1, s2, mut rest) = match rest {
+        [a, b, r @ ..] if a.is_ascii_digit() && b.is_ascii_digit() => (*a, *b, r),
+        r => (b'0', b'0', r),
+    };
+    if tag == 0x18 {
+        if let [b'.' | b',', r @ ..] = rest {
+            let digits = r.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            rest = &r[digits..];
+        }
+    }
+    let offset = match rest {
+        [b'Z'] => 0,
+        [] if tag == 0x18 => 0,
+        [sign @ (b'+' | b'-'), a, b, c, d] => {
+            let (h, m) = (two_digits(*a, *b)?, two_digits(*c, *d)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let o = h * 3600 + m * 60;
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    Some(seconds(year, [m1, m2, d1, d2, h1, h2, n1, n2, s1, s2])? - offset)
+}
+
 /// Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's
 /// `days_from_civil`; any year, negative results before 1970). `month` 1..=12 and `day`
 /// 1..=31 are assumed.
@@ -125,6 +186,37 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn ber_forms() {
+        for (tag, text, want) in [
+            (0x17, &b"160401000000Z"[..], Some(1_459_468_800)),
+            (0x17, b"1604010000Z", Some(1_459_468_800)),
+            (0x17, b"160401010000+0100", Some(1_459_468_800)),
+            (0x17, b"1604010000-0030", Some(1_459_468_800 + 1800)),
+            (0x17, b"160401000000", None),
+            (0x17, b"160401000000.5Z", None),
+            (0x18, b"20160401000000Z", Some(1_459_468_800)),
+            (0x18, b"20160401000000.25Z", Some(1_459_468_800)),
+            (0x18, b"20160401000000,5", Some(1_459_468_800)),
+            (0x18, b"20160401000000", Some(1_459_468_800)),
+            (0x18, b"201604010000Z", Some(1_459_468_800)),
+            (0x18, b"20160401020000+0200", Some(1_459_468_800)),
+            (0x18, b"20160401000000.Z", None),
+            (0x18, b"20160431000000Z", None),
+            (0x18, b"2016040100Z", None),
+            (0x05, b"20160401000000Z", None),
+        ] {
+            assert_eq!(
+                ber_time(tag, text),
+                want,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        // The DER forms read the same as utc_time / generalized_time.
+        assert_eq!(ber_time(0x17, b"491231235959Z"), utc_time(b"491231235959Z"));
     }
 
     #[test]

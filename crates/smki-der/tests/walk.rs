@@ -1,5 +1,6 @@
-//! The strict DER walk on hand-made TLV trees.
-use smki_der::{walk, BerIssueKind, ErrorKind, PathStep};
+//! The strict DER walk on hand-made TLV trees: the generic rules under no schema (every
+//! OCTET STRING opaque), and the schema's rules under a test schema.
+use smki_der::{walk, walk_with, BerIssueKind, ErrorKind, PathStep, Rule, Schema, Walk};
 use BerIssueKind::*;
 
 const BASE: usize = 1000;
@@ -133,33 +134,90 @@ const CASES: &[Case] = &[
         &[(TrailingData, 2, &[(1, 0xff)])],
     ),
     (
-        "inside an encapsulated OCTET STRING",
-        "30 0a 04 08 30 06 02 02 00 01 05 00",
-        &[(
-            NonMinimalInteger,
-            8,
-            &[(0, 0x30), (0, 0x04), (0, 0x30), (0, 0x02)],
-        )],
-    ),
-    (
-        "OCTET STRING holding an INTEGER",
-        "04 04 02 02 00 01",
-        &[(NonMinimalInteger, 4, &[(0, 0x04), (0, 0x02)])],
-    ),
-    (
-        "OCTET STRING of two TLVs",
-        "04 06 05 00 02 81 01 05",
-        &[(LongFormLength, 5, &[(0, 0x04), (1, 0x02)])],
-    ),
-    (
-        "OCTET STRING of application-class bytes",
-        "04 06 4a 81 03 01 02 03",
+        "OCTET STRING contents are opaque: a key identifier 01020304",
+        "04 04 01 02 03 04",
         &[],
     ),
-    ("OCTET STRING not TLVs", "04 03 30 05 00", &[]),
     (
-        "OCTET STRING whose TLV does not walk",
-        "04 05 30 03 1f 01 00",
+        "OCTET STRING contents are opaque: a non-minimal INTEGER inside",
+        "30 0a 04 08 30 06 02 02 00 01 05 00",
+        &[],
+    ),
+    (
+        "OCTET STRING contents are opaque: an EUI-64 that reads as TLVs",
+        "04 08 02 02 00 01 01 02 00 00",
+        &[],
+    ),
+    ("SET OF in order", "31 06 02 01 01 02 01 02", &[]),
+    ("SET OF equal components", "31 06 02 01 01 02 01 01", &[]),
+    (
+        "SET OF out of order",
+        "31 06 02 01 02 02 01 01",
+        &[(SetOfOrder, 5, &[(0, 0x31)])],
+    ),
+    (
+        "SET OF: compared by their whole encodings, lengths included",
+        "31 07 04 02 00 00 04 01 00",
+        &[(SetOfOrder, 6, &[(0, 0x31)])],
+    ),
+    (
+        "SET OF: the length octet decides before the contents",
+        "31 07 0c 01 43 0c 02 41 42",
+        &[],
+    ),
+    (
+        "SET OF: the first out-of-order component reported once",
+        "30 0b 31 09 02 01 03 02 01 02 02 01 01",
+        &[(SetOfOrder, 7, &[(0, 0x30), (0, 0x31)])],
+    ),
+    (
+        "UTCTime",
+        "17 0d 31 36 30 34 30 31 30 30 30 30 30 30 5a",
+        &[],
+    ),
+    (
+        "UTCTime without seconds",
+        "17 0b 31 36 30 34 30 31 30 30 30 30 5a",
+        &[(TimeForm, 12, &[(0, 0x17)])],
+    ),
+    (
+        "UTCTime without Z",
+        "17 0c 31 36 30 34 30 31 30 30 30 30 30 30",
+        &[(TimeForm, 13, &[(0, 0x17)])],
+    ),
+    (
+        "UTCTime with an offset",
+        "17 11 31 36 30 34 30 31 30 30 30 30 30 30 2b 30 31 30 30",
+        &[(TimeForm, 14, &[(0, 0x17)])],
+    ),
+    (
+        "GeneralizedTime",
+        "18 0f 39 39 39 39 31 32 33 31 32 33 35 39 35 39 5a",
+        &[],
+    ),
+    (
+        "GeneralizedTime with a fraction",
+        "18 11 39 39 39 39 31 32 33 31 32 33 35 39 35 39 2e 35 5a",
+        &[(TimeForm, 16, &[(0, 0x18)])],
+    ),
+    (
+        "GeneralizedTime without Z",
+        "18 0e 39 39 39 39 31 32 33 31 32 33 35 39 35 39",
+        &[(TimeForm, 15, &[(0, 0x18)])],
+    ),
+    (
+        "GeneralizedTime with bytes after the Z",
+        "18 10 39 39 39 39 31 32 33 31 32 33 35 39 35 39 5a 5a",
+        &[(TimeForm, 17, &[(0, 0x18)])],
+    ),
+    (
+        "GeneralizedTime in UTCTime's form",
+        "18 0d 31 36 30 34 30 31 30 30 30 30 30 30 5a",
+        &[(TimeForm, 14, &[(0, 0x18)])],
+    ),
+    (
+        "no DEFAULT and no named bits without a schema",
+        "30 07 01 01 00 03 02 00 80",
         &[],
     ),
     ("empty OCTET STRING", "04 00", &[]),
@@ -200,9 +258,161 @@ fn every_kind_has_a_case() {
         BadBoolean,
         ConstructedString,
         TrailingData,
+        SetOfOrder,
+        TimeForm,
     ] {
         assert!(kinds.contains(&k), "{k:?}");
     }
+    let kinds: Vec<_> = SCHEMA_CASES
+        .iter()
+        .flat_map(|c| c.2.iter().map(|i| i.0))
+        .collect();
+    for k in [DefaultEncoded, NamedBitsTrailingZeros] {
+        assert!(kinds.contains(&k), "{k:?}");
+    }
+}
+
+/// A schema for the tests: every OCTET STRING holds DER, every BOOLEAN is `DEFAULT FALSE`,
+/// every `[0]` is `[0] EXPLICIT INTEGER DEFAULT 0`, every BIT STRING has named bits. Its
+/// node is the element's tag.
+struct TestSchema;
+
+impl Schema for TestSchema {
+    type Node = u8;
+    fn root(&self) -> u8 {
+        0
+    }
+    fn child(&self, _: &mut u8, _: usize, tag: u8, _: &[u8]) -> u8 {
+        tag
+    }
+    fn rule(&self, tag: u8) -> Rule {
+        match tag {
+            0x04 => Rule::Encapsulates,
+            0x01 => Rule::Default {
+                contents: &[0x00],
+                value: "flag FALSE",
+            },
+            0xa0 => Rule::Default {
+                contents: &[0x02, 0x01, 0x00],
+                value: "version 0",
+            },
+            0x03 => Rule::NamedBits,
+            _ => Rule::Generic,
+        }
+    }
+}
+
+const SCHEMA_CASES: &[Case] = &[
+    (
+        "DER with an encapsulating OCTET STRING",
+        "30 0b 04 09 30 07 02 02 00 80 01 01 ff",
+        &[],
+    ),
+    (
+        "inside an encapsulating OCTET STRING",
+        "30 0a 04 08 30 06 02 02 00 01 05 00",
+        &[(
+            NonMinimalInteger,
+            8,
+            &[(0, 0x30), (0, 0x04), (0, 0x30), (0, 0x02)],
+        )],
+    ),
+    (
+        "OCTET STRING holding an INTEGER",
+        "04 04 02 02 00 01",
+        &[(NonMinimalInteger, 4, &[(0, 0x04), (0, 0x02)])],
+    ),
+    (
+        "OCTET STRING holding two values",
+        "04 06 05 00 02 81 01 05",
+        &[(TrailingData, 4, &[(0, 0x04), (1, 0x02)])],
+    ),
+    ("empty OCTET STRING", "04 00", &[]),
+    (
+        "DEFAULT FALSE encoded",
+        "30 03 01 01 00",
+        &[(DefaultEncoded, 2, &[(0, 0x30), (0, 0x01)])],
+    ),
+    ("TRUE where the DEFAULT is FALSE", "30 03 01 01 ff", &[]),
+    (
+        "explicit [0] holding the DEFAULT 0",
+        "30 05 a0 03 02 01 00",
+        &[(DefaultEncoded, 2, &[(0, 0x30), (0, 0xa0)])],
+    ),
+    ("explicit [0] holding 2", "30 05 a0 03 02 01 02", &[]),
+    ("named BIT STRING, digitalSignature", "03 02 07 80", &[]),
+    (
+        "named BIT STRING, keyCertSign and cRLSign",
+        "03 02 01 06",
+        &[],
+    ),
+    ("named BIT STRING, no bit set", "03 01 00", &[]),
+    ("named BIT STRING, decipherOnly", "03 03 07 00 80", &[]),
+    (
+        "named BIT STRING, trailing 0 bits kept",
+        "03 02 00 80",
+        &[(NamedBitsTrailingZeros, 2, &[(0, 0x03)])],
+    ),
+    (
+        "named BIT STRING, unused-bits count too low",
+        "03 02 05 80",
+        &[(NamedBitsTrailingZeros, 2, &[(0, 0x03)])],
+    ),
+    (
+        "named BIT STRING, a trailing 0x00 octet",
+        "03 03 07 80 00",
+        &[(NamedBitsTrailingZeros, 4, &[(0, 0x03)])],
+    ),
+    (
+        "named BIT STRING, one 0x00 octet",
+        "03 02 00 00",
+        &[(NamedBitsTrailingZeros, 3, &[(0, 0x03)])],
+    ),
+    (
+        "named BIT STRING, a pad bit set: the generic rule alone",
+        "03 02 07 81",
+        &[(BitStringPadding, 3, &[(0, 0x03)])],
+    ),
+];
+
+/// An issue as (kind, offset within the blob, path as (index, tag) pairs).
+type Found = (BerIssueKind, usize, Vec<(usize, u8)>);
+
+fn issues(w: &Walk) -> Vec<Found> {
+    w.issues
+        .iter()
+        .map(|i| {
+            (
+                i.kind,
+                i.offset - BASE,
+                i.path.iter().map(|p| (p.index, p.tag)).collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_schema_case() {
+    for (what, hex, want) in SCHEMA_CASES {
+        let w = walk_with(&blob(hex), BASE, &TestSchema);
+        assert_eq!(w.error, None, "{what}");
+        let want: Vec<_> = want.iter().map(|(k, o, p)| (*k, *o, p.to_vec())).collect();
+        assert_eq!(issues(&w), want, "{what}: {:#?}", w.issues);
+        assert!(w.issues.iter().all(|i| !i.detail.is_empty()));
+    }
+}
+
+#[test]
+fn encapsulated_read_error_is_kept() {
+    // An OCTET STRING the schema says holds DER, holding a SEQUENCE that runs past it.
+    let w = walk_with(&blob("30 06 04 02 30 05 05 00"), BASE, &TestSchema);
+    assert!(matches!(
+        w.error.map(|e| e.kind),
+        Some(ErrorKind::Truncated { .. })
+    ));
+    // The NULL after the OCTET STRING is still walked.
+    let w = walk_with(&blob("30 07 04 02 30 05 01 01 00"), BASE, &TestSchema);
+    assert_eq!(issues(&w).len(), 1);
 }
 
 #[test]

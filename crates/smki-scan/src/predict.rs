@@ -128,7 +128,10 @@ fn read_as_unsigned(sig: &SignatureEncoding, c: smki_der::Component) -> bool {
 /// - a long-form (or otherwise non-DER) length outside the ECDSA-Sig-Value: Java, OpenSSL and
 ///   BouncyCastle accept, Go, pyca and webpki reject (measured for the signatureValue
 ///   BIT STRING; applied to every length); any other non-DER encoding (non-minimal INTEGER,
-///   bad BOOLEAN, ...): every party rejects.
+///   bad BOOLEAN, ...): every party rejects;
+/// - a DEFAULT value encoded, a SET OF out of order, a time not in its DER form: OpenSSL
+///   accepts, every other party rejects; a named BIT STRING (keyUsage) with trailing 0
+///   bits: OpenSSL and pyca accept, the others reject.
 pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Predictions {
     let mut p = Predictions::all(Prediction::Accept, "");
     if !verifies {
@@ -165,16 +168,18 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
     }
     for b in ber {
         let why = format!("CERT_BER at {}: {}", b.path, b.detail);
-        let length_only = matches!(
-            b.kind,
+        let rejecting: &[RelyingParty] = match b.kind {
             BerIssueKind::LongFormLength
-                | BerIssueKind::LengthLeadingZeros
-                | BerIssueKind::IndefiniteLength
-        );
-        let rejecting: &[RelyingParty] = if length_only {
-            &[Go, Pyca, Webpki]
-        } else {
-            RelyingParty::ALL
+            | BerIssueKind::LengthLeadingZeros
+            | BerIssueKind::IndefiniteLength => &[Go, Pyca, Webpki],
+            // Measured against real OpenSSL 3 and pyca (tests/der_rules.rs): OpenSSL reads
+            // all four; pyca refuses all but the named BIT STRING; the other parties keep
+            // the conservative rule until issue 16 measures them.
+            BerIssueKind::DefaultEncoded | BerIssueKind::SetOfOrder | BerIssueKind::TimeForm => {
+                &[Java, Bouncycastle, Go, Pyca, Webpki]
+            }
+            BerIssueKind::NamedBitsTrailingZeros => &[Java, Bouncycastle, Go, Webpki],
+            _ => RelyingParty::ALL,
         };
         for &rp in rejecting {
             p.reject(rp, why.clone());

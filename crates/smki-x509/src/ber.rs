@@ -1,7 +1,10 @@
 //! Non-DER encodings anywhere in the certificate, named by certificate paths.
-use crate::CertView;
+//!
+//! The walk is [`smki_der::walk_with`] (the generic DER rules) under [`CertificateSchema`]:
+//! what RFC 5280's ASN.1 module says beyond them, written here once.
+use crate::{CertView, Oid};
 use serde::Serialize;
-use smki_der::{BerIssueKind, PathStep};
+use smki_der::{BerIssueKind, PathStep, Rule, Schema, Tag};
 
 /// A non-DER encoding outside the signature's ECDSA-Sig-Value (`CERT_BER`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,7 +24,10 @@ pub struct CertBer {
 /// The strict DER walk of the whole record, with certificate paths. The signatureValue's
 /// unused bits are left to the signature analyser (`SIG_BITSTRING_UNUSED_BITS`).
 pub fn ber_issues(view: &CertView<'_>) -> Vec<CertBer> {
-    let walk = smki_der::walk(view.der(), 0);
+    let walk = smki_der::walk_with(view.der(), 0, &CertificateSchema);
+    if walk.issues.is_empty() {
+        return Vec::new();
+    }
     let tbs_has_version = view.der().get(view.tbs.content.start) == Some(&0xa0);
     walk.issues
         .into_iter()
@@ -42,6 +48,167 @@ pub fn ber_issues(view: &CertView<'_>) -> Vec<CertBer> {
         .collect()
 }
 
+/// What RFC 5280's ASN.1 module (section 4.1, and 4.2.1 for the extensions) says beyond
+/// the generic DER rules, for the strict walk:
+///
+/// * which OCTET STRINGs hold DER: only the extnValue of an extension whose definition is
+///   known (an extension in the [`Oid`] table: [`CertNode::ExtnValue`]), walked only as deep
+///   as that definition goes. Every other OCTET STRING is opaque, whatever its contents
+///   look like: a keyIdentifier (`KeyIdentifier ::= OCTET STRING`, in the
+///   subjectKeyIdentifier and as the AKI's `[0] IMPLICIT`, primitive), the hwSerialNum of
+///   a hardwareModuleName (`OCTET STRING`, RFC 4108), an unknown extension's extnValue; a
+///   BIT STRING's contents (the x500UniqueIdentifier, `UniqueIdentifier ::= BIT STRING`)
+///   are opaque anyway;
+/// * the DEFAULT values DER leaves out (X.690 11.5):
+///   ```text
+///   TBSCertificate  ::=  SEQUENCE  {
+///        version         [0]  EXPLICIT Version DEFAULT v1, ...
+///   Version  ::=  INTEGER  {  v1(0), v2(1), v3(2)  }
+///   Extension  ::=  SEQUENCE  {
+///        extnID      OBJECT IDENTIFIER,
+///        critical    BOOLEAN DEFAULT FALSE,
+///        extnValue   OCTET STRING }
+///   BasicConstraints ::= SEQUENCE {
+///        cA                      BOOLEAN DEFAULT FALSE,
+///        pathLenConstraint       INTEGER (0..MAX) OPTIONAL }
+///   ```
+/// * the BIT STRINGs with named bits, whose trailing 0 bits DER removes (X.690 11.2.2):
+///   ```text
+///   KeyUsage ::= BIT STRING {
+///        digitalSignature        (0), ... decipherOnly (8) }
+///   ```
+///
+/// Every SET of the module is a SET OF (RelativeDistinguishedName), which the generic walk
+/// assumes of tag 0x31.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CertificateSchema;
+
+/// Where an element is in the certificate, as far as [`CertificateSchema`] needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertNode {
+    /// The input, outside the Certificate.
+    Input,
+    /// `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }`.
+    Certificate,
+    TbsCertificate,
+    /// `[0] EXPLICIT Version DEFAULT v1`.
+    Version,
+    /// `[3] EXPLICIT Extensions`.
+    ExtensionsWrapper,
+    /// `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension`.
+    Extensions,
+    /// An Extension, with its extnID once read when the definition is known.
+    Extension(Option<KnownExtension>),
+    /// `critical BOOLEAN DEFAULT FALSE`.
+    Critical,
+    /// The extnValue OCTET STRING of an extension whose definition is known: it holds the
+    /// DER of one value.
+    ExtnValue(KnownExtension),
+    /// `BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, ... }`.
+    BasicConstraints,
+    /// `cA BOOLEAN DEFAULT FALSE`.
+    CA,
+    /// `KeyUsage ::= BIT STRING { digitalSignature (0), ... }`.
+    KeyUsage,
+    /// Anywhere else: the generic rules (constructed elements descended into, primitive
+    /// contents opaque).
+    Other,
+}
+
+/// An extension whose definition (RFC 5280 section 4.2.1) [`CertificateSchema`] knows, so
+/// that its extnValue is walked. Each is an [`Oid`] table entry; the definitions of all but
+/// keyUsage and basicConstraints have nothing beyond the generic rules (no DEFAULT, no named
+/// bits, no OCTET STRING holding DER: a GeneralName's iPAddress and an otherName's value
+/// stay as they are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownExtension(Oid);
+
+impl KnownExtension {
+    /// The extension of these extnID contents octets, if its definition is known.
+    #[inline]
+    fn of(extn_id: &[u8]) -> Option<KnownExtension> {
+        match Oid::from_der(extn_id)? {
+            oid @ (Oid::SubjectKeyIdentifier
+            | Oid::KeyUsage
+            | Oid::SubjectAltName
+            | Oid::IssuerAltName
+            | Oid::BasicConstraints
+            | Oid::CertificatePolicies
+            | Oid::AuthorityKeyIdentifier
+            | Oid::ExtKeyUsage
+            | Oid::CrlDistributionPoints
+            | Oid::AuthorityInfoAccess) => Some(KnownExtension(oid)),
+            _ => None,
+        }
+    }
+    /// The extension's OID.
+    pub fn oid(self) -> Oid {
+        self.0
+    }
+}
+
+impl Schema for CertificateSchema {
+    type Node = CertNode;
+
+    #[inline(always)]
+    fn root(&self) -> CertNode {
+        CertNode::Input
+    }
+
+    #[inline]
+    fn child(&self, parent: &mut CertNode, index: usize, tag: u8, content: &[u8]) -> CertNode {
+        match *parent {
+            CertNode::Input => CertNode::Certificate,
+            CertNode::Certificate if index == 0 => CertNode::TbsCertificate,
+            CertNode::TbsCertificate => match tag {
+                0xa0 if index == 0 => CertNode::Version,
+                0xa3 => CertNode::ExtensionsWrapper,
+                _ => CertNode::Other,
+            },
+            CertNode::ExtensionsWrapper => CertNode::Extensions,
+            CertNode::Extensions => CertNode::Extension(None),
+            CertNode::Extension(known) => match (index, tag) {
+                (0, Tag::OID) => {
+                    *parent = CertNode::Extension(KnownExtension::of(content));
+                    CertNode::Other
+                }
+                (1, Tag::BOOLEAN) => CertNode::Critical,
+                (1 | 2, Tag::OCTET_STRING) => known.map_or(CertNode::Other, CertNode::ExtnValue),
+                _ => CertNode::Other,
+            },
+            CertNode::ExtnValue(known) => match known.0 {
+                Oid::BasicConstraints => CertNode::BasicConstraints,
+                Oid::KeyUsage => CertNode::KeyUsage,
+                _ => CertNode::Other,
+            },
+            CertNode::BasicConstraints if index == 0 && tag == Tag::BOOLEAN => CertNode::CA,
+            _ => CertNode::Other,
+        }
+    }
+
+    #[inline]
+    fn rule(&self, node: CertNode) -> Rule {
+        match node {
+            CertNode::ExtnValue(_) => Rule::Encapsulates,
+            CertNode::Version => Rule::Default {
+                contents: &[Tag::INTEGER, 0x01, 0x00],
+                value: "version v1",
+            },
+            CertNode::Critical => Rule::Default {
+                contents: &[0x00],
+                value: "critical FALSE",
+            },
+            CertNode::CA => Rule::Default {
+                contents: &[0x00],
+                value: "cA FALSE",
+            },
+            CertNode::KeyUsage => Rule::NamedBits,
+            _ => Rule::Generic,
+        }
+    }
+}
+
 /// Names a walk path the way RFC 5280 names the fields:
 /// `tbsCertificate.extensions[2].extnValue[0][1]`; the root alone is `certificate`.
 /// `tbs_has_version`: whether the tbsCertificate starts with the optional `[0] version`
@@ -54,6 +221,7 @@ pub fn path_name(path: &[PathStep], tbs_has_version: bool) -> String {
         ExtensionsWrapper,
         Extensions,
         Extension,
+        Validity,
         Generic,
     }
     const TBS_FIELDS: [&str; 6] = [
@@ -88,8 +256,18 @@ pub fn path_name(path: &[PathStep], tbs_has_version: bool) -> String {
                         .index
                         .checked_sub(usize::from(tbs_has_version))
                         .and_then(|i| TBS_FIELDS.get(i));
-                    (field.map(|f| f.to_string()), Ctx::Generic)
+                    let next = if field == Some(&"validity") {
+                        Ctx::Validity
+                    } else {
+                        Ctx::Generic
+                    };
+                    (field.map(|f| f.to_string()), next)
                 }
+            },
+            Ctx::Validity => match step.index {
+                0 => (Some("notBefore".into()), Ctx::Generic),
+                1 => (Some("notAfter".into()), Ctx::Generic),
+                _ => (None, Ctx::Generic),
             },
             // The [3] wrapper holds one SEQUENCE OF Extension: no name of its own.
             Ctx::ExtensionsWrapper => (Some(String::new()), Ctx::Extensions),
@@ -146,6 +324,16 @@ mod tests {
                 &[(0, 0x30), (5, 0x30), (1, 0x31)],
                 true,
                 "tbsCertificate.subject[1]",
+            ),
+            (
+                &[(0, 0x30), (3, 0x30), (1, 0x18)],
+                false,
+                "tbsCertificate.validity.notAfter",
+            ),
+            (
+                &[(0, 0x30), (7, 0xa3), (0, 0x30), (0, 0x30), (1, 0x01)],
+                true,
+                "tbsCertificate.extensions[0].critical",
             ),
             (
                 &[

@@ -19,13 +19,15 @@
 //!
 //! Read as BER, the way the whole project reads certificates: lengths in any form
 //! (long, non-minimal, indefinite), BOOLEANs other than 0x00 / 0xFF, INTEGERs with
-//! redundant leading octets, BIT STRINGs with non-zero unused bits. A tbsCertificate that is
+//! redundant leading octets, BIT STRINGs with non-zero unused bits, times in any form X.680
+//! allows ([`smki_der::ber_time`]: no seconds, an offset instead of `Z`, a fraction). A
+//! tbsCertificate that is
 //! not DER thus still yields its fields, and the strict walk ([`crate::ber_issues`]) reports
 //! how it deviates (only a reissue can fix it: it is signed).
 //!
 //! Everything else must be the structure RFC 5280 defines, tags compared as whole
 //! identifier octets: every mandatory element present, nothing after the last element,
-//! times in the RFC 5280 forms (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`), valid OBJECT
+//! times that read as dates and times, valid OBJECT
 //! IDENTIFIERs, each extension at most once (RFC 5280 section 4.2). Otherwise the record
 //! is an [`Error`] naming the element and the byte.
 //!
@@ -44,7 +46,7 @@ use crate::names::{name, Name};
 use crate::oid::{oid_string, Oid};
 use crate::{CertView, Error, FieldProblem};
 use serde::Serialize;
-use smki_der::{generalized_time, is_valid_oid, utc_time, Header, Tag};
+use smki_der::{ber_time, generalized_time, is_valid_oid, utc_time, Header, Tag};
 
 /// Key usage of an SMKI end-entity certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -328,14 +330,17 @@ struct Time {
 fn time(it: &mut Elements<'_>, element: &str) -> Result<Time, Error> {
     let h = it.any(element)?;
     let content = it.contents(&h);
+    // The DER form (RFC 5280 4.1.2.5), else any BER form X.680 allows: a certificate whose
+    // times are not DER is still read (the strict walk reports them: `time_form`).
     let seconds = match h.tag {
         Tag::UTC_TIME => utc_time(content),
         Tag::GENERALIZED_TIME => generalized_time(content),
         _ => return Err(wrong_tag(element, Tag::UTC_TIME, &h)),
-    };
+    }
+    .or_else(|| ber_time(h.tag, content));
     let seconds = seconds
         .ok_or_else(|| Error::field(element, FieldProblem::BadTime { tag: h.tag }, h.offset))?;
-    // Digits and `Z` only, as just read.
+    // ASCII digits, `Z`, `+`, `-`, `.` or `,` only, as just read.
     let text = std::str::from_utf8(content).unwrap_or_default().to_string();
     Ok(Time {
         seconds,

@@ -21,7 +21,7 @@ mod oid;
 mod profile;
 mod view;
 
-pub use ber::{ber_issues, path_name, CertBer};
+pub use ber::{ber_issues, path_name, CertBer, CertNode, CertificateSchema, KnownExtension};
 pub use digest::{key_id, sha256};
 pub use error::{Error, ErrorKind, FieldProblem};
 pub use extensions::{BasicConstraints, DuplicateExtension, ExtensionInfo, HardwareModuleName};

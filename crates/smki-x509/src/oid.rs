@@ -80,12 +80,21 @@ oid_table! {
     KeyUsage = "id-ce-keyUsage", "2.5.29.15", [0x55, 0x1d, 0x0f];
     /// id-ce-subjectAltName
     SubjectAltName = "id-ce-subjectAltName", "2.5.29.17", [0x55, 0x1d, 0x11];
+    /// id-ce-issuerAltName
+    IssuerAltName = "id-ce-issuerAltName", "2.5.29.18", [0x55, 0x1d, 0x12];
     /// id-ce-basicConstraints
     BasicConstraints = "id-ce-basicConstraints", "2.5.29.19", [0x55, 0x1d, 0x13];
     /// id-ce-certificatePolicies
     CertificatePolicies = "id-ce-certificatePolicies", "2.5.29.32", [0x55, 0x1d, 0x20];
+    /// id-ce-cRLDistributionPoints
+    CrlDistributionPoints = "id-ce-cRLDistributionPoints", "2.5.29.31", [0x55, 0x1d, 0x1f];
     /// id-ce-authorityKeyIdentifier
     AuthorityKeyIdentifier = "id-ce-authorityKeyIdentifier", "2.5.29.35", [0x55, 0x1d, 0x23];
+    /// id-ce-extKeyUsage
+    ExtKeyUsage = "id-ce-extKeyUsage", "2.5.29.37", [0x55, 0x1d, 0x25];
+    /// id-pe-authorityInfoAccess (RFC 5280 section 4.2.2.1)
+    AuthorityInfoAccess = "id-pe-authorityInfoAccess", "1.3.6.1.5.5.7.1.1",
+        [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
 
     // otherName types (RFC 4108 section 5).
     /// id-on-hardwareModuleName
@@ -186,10 +195,10 @@ mod tests {
     #[test]
     fn others_are_decoded() {
         assert_eq!(
-            oid_string(&[0x55, 0x1d, 0x1f]).as_deref(),
-            Some("2.5.29.31")
+            oid_string(&[0x55, 0x1d, 0x1e]).as_deref(),
+            Some("2.5.29.30")
         );
-        assert_eq!(Oid::from_der(&[0x55, 0x1d, 0x1f]), None);
+        assert_eq!(Oid::from_der(&[0x55, 0x1d, 0x1e]), None);
         assert_eq!(oid_string(&[0x55, 0x80, 0x01]), None);
     }
 
