@@ -48,8 +48,26 @@ pub fn run_argv(argv: &[String]) -> anyhow::Result<std::process::ExitCode> {
 
 /// The worker thread count: the option, else all cores.
 pub fn threads(opt: Option<usize>) -> usize {
-    opt.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1)
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = max_threads(cores);
+    match opt {
+        Some(n) if n > cap => {
+            crate::output::note(format_args!(
+                "smki: --threads {n}: using {cap} ({MAX_THREADS_PER_CORE} per core of {cores}; each thread costs a stack and a share of the work for nothing beyond that)"
+            ));
+            cap
+        }
+        Some(n) => n.max(1),
+        None => cores,
+    }
+}
+
+/// Threads per core beyond which more threads only cost memory (about 7 MB each).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The most worker threads a command starts on `cores` cores.
+pub fn max_threads(cores: usize) -> usize {
+    cores.max(1) * MAX_THREADS_PER_CORE
 }
 
 use smki_repo::{Error as RecordError, Record};

@@ -54,7 +54,7 @@ impl Args {
             out: self.out.clone(),
             defect_rate: self.defect_rate,
             inject: self.inject.clone(),
-            threads: self.threads,
+            threads: self.threads.map(|t| super::threads(Some(t))),
             delta_days: self.delta_days,
             ..SimOptions::default()
         }

@@ -32,10 +32,47 @@ pub fn csv_row(f: &Finding) -> String {
     cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
 }
 
+/// A cell, safe for a spreadsheet, then RFC 4180-quoted when it needs it. A cell that a
+/// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR: a role
+/// from an OU, a file name) gets a leading `'`, which spreadsheets show as text (OWASP's
+/// advice on CSV injection); no cell smki writes starts so otherwise.
 fn quote(c: &str) -> String {
+    let neutral;
+    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        neutral = format!("'{c}");
+        &neutral
+    } else {
+        c
+    };
     if c.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", c.replace('"', "\"\""))
     } else {
         c.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn formulas_are_neutralised_and_cells_quoted() {
+        let cases = [
+            ("plain", "plain"),
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("a,b", "\"a,b\""),
+            ("a=b", "a=b"),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(quote(cell), want, "{cell:?}");
+        }
     }
 }
