@@ -375,6 +375,7 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         assert_eq!(sig2, sig_value);
         let path = dir.join(format!("{i:02}.pem"));
         std::fs::write(&path, support::pem_certificate(&der)).expect("write variant");
+        std::fs::write(path.with_extension("der"), &der).expect("write variant");
         let locator = Locator {
             file: path.display().to_string().into(),
             record: 0,
@@ -399,6 +400,41 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         .collect();
 
     let mut failures = Vec::new();
+    // pyca/cryptography, through tests/oracles/x509_oracle.py (skipped, saying so, outside
+    // CI when python3 cannot import it).
+    if let Some(oracle) = support::oracle::Oracle::find() {
+        let ca_der = dir.join("ca.der");
+        std::fs::write(&ca_der, &pki.ca_der).expect("write CA");
+        let ders: Vec<PathBuf> = paths.iter().map(|p| p.with_extension("der")).collect();
+        let pairs: Vec<(&std::path::Path, &std::path::Path)> = ders
+            .iter()
+            .map(|d| (d.as_path(), ca_der.as_path()))
+            .collect();
+        eprintln!("pyca: {}", oracle.versions()["pyca"]);
+        for (v, real) in variants.iter().zip(oracle.verify(&pairs)) {
+            let pp = v.finding.predictions.pyca;
+            eprintln!(
+                "{:<52} pyca {}/{} {}",
+                v.name,
+                pr(pp),
+                ar(real.pyca.accepts()),
+                real.pyca.error
+            );
+            if prediction_bool(pp) != Some(real.pyca.accepts()) {
+                failures.push(format!(
+                    "{}: smki predicts pyca {:?} ({}), pyca did {} ({})",
+                    v.name,
+                    pp,
+                    v.finding
+                        .predictions
+                        .reason(smki_scan::RelyingParty::Pyca)
+                        .unwrap_or(""),
+                    ar(real.pyca.accepts()),
+                    real.pyca.error
+                ));
+            }
+        }
+    }
     eprintln!(
         "\n{:<52} {:>9} {:>11}  {:<13} defects",
         "signature encoding", "java p/a", "openssl p/a", "smki verdict"
