@@ -18,7 +18,7 @@ mod support;
 use smki_der::encode;
 use smki_der::DefectCode::{self, *};
 use smki_repo::{Locator, Record};
-use smki_scan::{Examiner, Finding, Input, Prediction, Verdict};
+use smki_scan::{Examiner, Finding, Input, Prediction, RelyingParty, Verdict};
 use smki_verify::{Backend, PlainBackend, PublicKey};
 use smki_x509::{sha256, CertView};
 use std::path::PathBuf;
@@ -400,37 +400,54 @@ fn check_rows(rows: Vec<Row>) -> Vec<String> {
         .collect();
 
     let mut failures = Vec::new();
-    // pyca/cryptography, through tests/oracles/x509_oracle.py (skipped, saying so, outside
-    // CI when python3 cannot import it).
+    // pyca/cryptography (through tests/oracles/x509_oracle.py), Go's crypto/x509
+    // (tests/go/verify.go) and BouncyCastle (tests/java/VerifyBc.java); each skipped, saying
+    // so, outside CI when its runtime is missing.
+    let ca_der = dir.join("ca.der");
+    std::fs::write(&ca_der, &pki.ca_der).expect("write CA");
+    let ders: Vec<PathBuf> = paths.iter().map(|p| p.with_extension("der")).collect();
+    let pairs: Vec<(&std::path::Path, &std::path::Path)> = ders
+        .iter()
+        .map(|d| (d.as_path(), ca_der.as_path()))
+        .collect();
+    let mut others: Vec<(RelyingParty, String, Vec<support::oracle::PartyAnswer>)> = Vec::new();
     if let Some(oracle) = support::oracle::Oracle::find() {
-        let ca_der = dir.join("ca.der");
-        std::fs::write(&ca_der, &pki.ca_der).expect("write CA");
-        let ders: Vec<PathBuf> = paths.iter().map(|p| p.with_extension("der")).collect();
-        let pairs: Vec<(&std::path::Path, &std::path::Path)> = ders
-            .iter()
-            .map(|d| (d.as_path(), ca_der.as_path()))
-            .collect();
-        eprintln!("pyca: {}", oracle.versions()["pyca"]);
-        for (v, real) in variants.iter().zip(oracle.verify(&pairs)) {
-            let pp = v.finding.predictions.pyca;
+        let answers = oracle.verify(&pairs).into_iter().map(|a| a.pyca).collect();
+        others.push((
+            RelyingParty::Pyca,
+            format!("pyca {}", oracle.versions()["pyca"]),
+            answers,
+        ));
+    }
+    for (rp, party) in [
+        (RelyingParty::Go, support::oracle::Party::go()),
+        (
+            RelyingParty::Bouncycastle,
+            support::oracle::Party::bouncycastle(),
+        ),
+    ] {
+        if let Some(party) = party {
+            others.push((rp, party.version(), party.verify(&pairs)));
+        }
+    }
+    for (rp, version, answers) in &others {
+        eprintln!("\n{rp}: {version}");
+        for (v, real) in variants.iter().zip(answers) {
+            let p = v.finding.predictions.get(*rp);
             eprintln!(
-                "{:<52} pyca {}/{} {}",
+                "{:<52} {rp} {}/{} {}",
                 v.name,
-                pr(pp),
-                ar(real.pyca.accepts()),
-                real.pyca.error
+                pr(p),
+                ar(real.accepts()),
+                real.error
             );
-            if prediction_bool(pp) != Some(real.pyca.accepts()) {
+            if prediction_bool(p) != Some(real.accepts()) {
                 failures.push(format!(
-                    "{}: smki predicts pyca {:?} ({}), pyca did {} ({})",
+                    "{}: smki predicts {rp} {p:?} ({}), {version} did {} ({})",
                     v.name,
-                    pp,
-                    v.finding
-                        .predictions
-                        .reason(smki_scan::RelyingParty::Pyca)
-                        .unwrap_or(""),
-                    ar(real.pyca.accepts()),
-                    real.pyca.error
+                    v.finding.predictions.reason(*rp).unwrap_or(""),
+                    ar(real.accepts()),
+                    real.error
                 ));
             }
         }
