@@ -4,7 +4,7 @@
 //! * `scan --findings` (JSONL), `--csv`, `--json` (the summary),
 //! * `remediate`'s manifest and its `--json` summary,
 //! * `audit --json`: a passing audit, and a failing one on a tampered remediation whose
-//!   failures carry every audit failure code,
+//!   failures carry every audit failure code (METADATA_CHANGED on the extract),
 //!
 //! on `fixtures/sample` and on a seeded simulated corpus made here with every injection
 //! (`smki simulate --inject`) plus two certificates altered by hand (the algorithm
@@ -377,7 +377,7 @@ fn tamper(sim: &Dump, records: &[Rec]) {
     let tmp = sim.tmp;
     let bad = sim.path("tampered");
     support::copy_tree(&sim.path("remediated"), &bad);
-    let lines: Vec<String> = read(&sim.path("manifest.jsonl"))
+    let mut lines: Vec<String> = read(&sim.path("manifest.jsonl"))
         .lines()
         .map(String::from)
         .collect();
@@ -491,11 +491,88 @@ fn tamper(sim: &Dump, records: &[Rec]) {
     let removed = entry(rec.index).expect("a left_alone entry");
     let mut extra = entries[removed].clone();
     extra["index"] = Value::from(1_000_000u64);
+
+    // UNREADABLE_CHANGED: one byte of an unreadable record changed.
+    let rec = picker.pick(AuditCode::UnreadableChanged, |r: &Rec| {
+        r.verdict == Verdict::Unreadable && entry(r.index).is_some()
+    });
+    let victim = counterpart(&bad, &rec.file);
+    let mut bytes = fs::read(&victim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&victim, bytes).unwrap();
+    // MOVED: a clean certificate's file renamed.
+    let rec = picker.pick(AuditCode::Moved, clean);
+    let victim = counterpart(&bad, &rec.file);
+    fs::rename(&victim, victim.with_file_name("0-renamed.der")).unwrap();
+    // LEFT_ALONE_CLEAN: a clean certificate listed as left alone (the entry of another
+    // record, moved to its index).
+    let rec = picker.pick(AuditCode::LeftAloneClean, clean);
+    let model = entries
+        .iter()
+        .position(|e| e["kind"] == "left_alone" && e["verdict"] == "needs_reissue")
+        .unwrap();
+    let prev = (0..lines.len())
+        .rev()
+        .find(|&i| {
+            entries[i]["index"]
+                .as_u64()
+                .is_some_and(|x| x < rec.index as u64)
+        })
+        .unwrap();
+    let mut v = entries[model].clone();
+    v["index"] = Value::from(rec.index as u64);
+    v["locator"]["file"] = Value::from(rec.file.clone());
+    let sha = smki_x509::sha256(&fs::read(tmp.join(&rec.file)).unwrap());
+    v["sha256"] = Value::from(sha.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let clean_listed = (
+        prev + 1,
+        serde_json::to_string(&typed::<Entry>(&v)).unwrap(),
+    );
+    // Manifest entries edited in place (each also breaks the chain at the line after it):
+    // the audit derives every fact of an entry itself.
+    let mut edit = |what: AuditCode, want: &dyn Fn(&Rec) -> bool, f: &dyn Fn(&mut Value)| {
+        let rec = picker.pick(what, |r: &Rec| want(r) && entry(r.index).is_some());
+        let at = entry(rec.index).unwrap();
+        let mut v = entries[at].clone();
+        f(&mut v);
+        lines[at] = serde_json::to_string(&typed::<Entry>(&v)).unwrap();
+    };
+    let flip_hex = |v: &mut Value, key: &str| {
+        let mut hex = v[key].as_str().unwrap().to_string();
+        let last = if hex.ends_with('0') { "1" } else { "0" };
+        hex.replace_range(hex.len() - 1.., last);
+        v[key] = Value::from(hex);
+    };
+    // LEFT_ALONE_VERDICT: an unverifiable record listed as needing a reissue.
+    edit(
+        AuditCode::LeftAloneVerdict,
+        &|r: &Rec| r.verdict == Verdict::Unverifiable,
+        &|v| v["verdict"] = Value::from("needs_reissue"),
+    );
+    // LEFT_ALONE_SHA256: a left_alone entry's sha256 edited.
+    edit(
+        AuditCode::LeftAloneSha256,
+        &|r: &Rec| r.verdict == Verdict::NeedsReissue,
+        &|v| flip_hex(v, "sha256"),
+    );
+    // MANIFEST_IDENTIFIERS: a changed entry's serial edited.
+    edit(AuditCode::ManifestIdentifiers, &changed, &|v| {
+        flip_hex(v, "serial")
+    });
+    // MANIFEST_LOCATOR: a changed entry's locator edited.
+    edit(AuditCode::ManifestLocator, &changed, &|v| {
+        v["locator"]["offset"] = Value::from(1)
+    });
+
     let mut out: Vec<String> = lines
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != removed)
-        .map(|(_, l)| l.clone())
+        .flat_map(|(i, l)| {
+            let listed = (i == clean_listed.0).then(|| clean_listed.1.clone());
+            listed.into_iter().chain([l.clone()])
+        })
         .collect();
     out.insert(out.len() - 1, serde_json::to_string(&extra).unwrap());
     fs::write(sim.path("manifest-tampered.jsonl"), out.join("\n") + "\n").unwrap();
@@ -819,6 +896,26 @@ fn wire_formats_are_pinned() {
         "manifest.jsonl",
         "audit_passed",
         true,
+    );
+    // METADATA_CHANGED: a row's status edited in the remediated extract.
+    let mut rows: Vec<String> = read(&extract.path("remediated.csv"))
+        .lines()
+        .map(String::from)
+        .collect();
+    let row = rows
+        .iter()
+        .position(|l| !l.contains('"') && l.split(',').nth(3) == Some("I"))
+        .expect("a row in use");
+    let mut cols: Vec<&str> = rows[row].split(',').collect();
+    cols[3] = "R";
+    rows[row] = cols.join(",");
+    fs::write(extract.path("tampered.csv"), rows.join("\n") + "\n").unwrap();
+    extract.pin_audit(
+        &mut pins,
+        "tampered.csv",
+        "manifest.jsonl",
+        "audit_failed",
+        false,
     );
 
     // ---- every code is in the snapshots ------------------------------------------------

@@ -2,7 +2,7 @@
 use super::{threads, write_json, IssuerArgs, RunArgs};
 use crate::output;
 use anyhow::{bail, Context};
-use smki_scan::audit::{audit, AuditReport};
+use smki_scan::audit::{audit_dumps, AuditReport};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -39,13 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .issuers
         .examiner(smki_repo::open(&args.original), threads)?
         .examiner;
-    let report = audit(
-        &ex,
-        smki_repo::open(&args.original),
-        smki_repo::open(&args.remediated),
-        &manifest,
-        threads,
-    );
+    let report = audit_dumps(&ex, &args.original, &args.remediated, &manifest, threads);
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(path) = &args.run.json {
         write_json(

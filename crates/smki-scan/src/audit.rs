@@ -4,18 +4,25 @@
 //! For every record: an unchanged one is byte-identical and was not remediable; a changed
 //! one keeps tbsCertificate and signatureAlgorithm byte-identical and (r, s) equal, now
 //! encodes them canonically, verifies under the issuer key, and matches its manifest entry.
-//! Nothing is added, dropped or duplicated; the manifest chain is intact and agrees with
-//! both dumps.
+//! Nothing is added, dropped, duplicated or moved; the manifest chain is intact and agrees
+//! with both dumps.
+//!
+//! The manifest is only a claim: every fact of every entry (verdict, reason, hashes,
+//! identifiers, locator) and every fact of the remediated dump (file names in a tree,
+//! extract metadata) is derived here, from the audit's own examination of the two dumps
+//! (with the same [`Examiner`] as `scan`), and compared. Records are aligned by identity
+//! (the tbsCertificate), not by position: records dropped, added or moved are reported as
+//! exactly that.
 use crate::finding::code_names;
 use crate::manifest::{read_manifest, Entry};
 use crate::{for_each_ordered, Examiner, Finding, Input, Verdict};
 use serde::Serialize;
-use smki_repo::{Error as RecordError, Locator, Record};
+use smki_repo::{Error as RecordError, Locator, Metadata, Record};
 use smki_verify::Backend;
 use smki_x509::CertView;
-use std::collections::BTreeMap;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 smki_der::vocabulary! {
     /// What an audit failure is (README.md, "smki audit").
@@ -52,6 +59,25 @@ smki_der::vocabulary! {
         Duplicated = "DUPLICATED",
         /// A record reads in one dump and not in the other.
         Unreadable = "UNREADABLE",
+        /// A clean record is listed as left alone.
+        LeftAloneClean = "LEFT_ALONE_CLEAN",
+        /// A left_alone entry's verdict or reason is not the audit's own (a remediable
+        /// record listed as needing a reissue, an unreadable one listed as something else).
+        LeftAloneVerdict = "LEFT_ALONE_VERDICT",
+        /// A left_alone entry's sha256 is not the record's.
+        LeftAloneSha256 = "LEFT_ALONE_SHA256",
+        /// A changed entry's serial, issuer_key_id or eui64 is not the certificate's.
+        ManifestIdentifiers = "MANIFEST_IDENTIFIERS",
+        /// An entry's locator is not where the record stands in the original dump.
+        ManifestLocator = "MANIFEST_LOCATOR",
+        /// An unreadable record's bytes differ in the remediated dump.
+        UnreadableChanged = "UNREADABLE_CHANGED",
+        /// A record is not where the remediation writes it: under another file name in a
+        /// tree (renamed), or at another position (reordered).
+        Moved = "MOVED",
+        /// An extract row's metadata (status, serial, eui64, ...) differs in the remediated
+        /// extract.
+        MetadataChanged = "METADATA_CHANGED",
     }
 }
 
@@ -102,14 +128,15 @@ enum Identity {
     Kind(Vec<u8>),
 }
 
-/// A record as read, with its identity.
+/// A record as read, with its identity and (for an original) its index.
 struct Keyed {
     item: Item,
     identity: Identity,
+    index: u64,
 }
 
 impl Keyed {
-    fn new(item: Item) -> Keyed {
+    fn new(item: Item, index: u64) -> Keyed {
         let identity = match &item {
             Ok(rec) => match CertView::split(&rec.der) {
                 Ok(v) => Identity::Range(v.tbs.element()),
@@ -120,7 +147,11 @@ impl Keyed {
                 None => Identity::Kind(format!("{:?}", e.kind).into_bytes()),
             },
         };
-        Keyed { item, identity }
+        Keyed {
+            item,
+            identity,
+            index,
+        }
     }
     fn identity(&self) -> &[u8] {
         match (&self.identity, &self.item) {
@@ -131,94 +162,238 @@ impl Keyed {
     }
 }
 
-/// One aligned position: the original record (with its index) and the remediated one.
+/// One aligned record: the original (with its index) and the remediated one. `pos` is
+/// where it stands in the original's order (an added record: the index of the original
+/// after it), so that failures are reported in that order however late a record was
+/// matched.
 #[allow(clippy::large_enum_variant)] // one per record in flight, moved once: boxing buys nothing
 enum Pair {
-    Both(u64, Item, Item),
+    /// The same record in both dumps; `moved` when it was found out of order.
+    Both {
+        index: u64,
+        x: Item,
+        y: Item,
+        moved: bool,
+    },
     Dropped(u64, Item),
-    Added(Item, AuditCode),
+    Added {
+        pos: u64,
+        y: Item,
+        code: AuditCode,
+    },
 }
 
-/// Aligns two streams by identity, looking one record ahead on each side to tell an
-/// added, dropped or duplicated record from a changed one. Identities are compared as
-/// bytes (no hashing on this serial stage).
+impl Pair {
+    /// The order of the report: (position in the original, added before the rest).
+    fn order(&self) -> (u64, u8) {
+        match self {
+            Pair::Both { index, .. } | Pair::Dropped(index, _) => (*index, 1),
+            Pair::Added { pos, .. } => (*pos, 0),
+        }
+    }
+}
+
+/// How far ahead of the current record the alignment looks on each side for its match.
+const LOOKAHEAD: usize = 64;
+
+/// Aligns two streams by identity. The current records match, or one of them is found
+/// within [`LOOKAHEAD`] records on the other side (the records before it were dropped or
+/// added), or neither is (the same place with different content: checked as a pair). A
+/// record that has no match in sight is set aside, and matched when its counterpart turns
+/// up later (a record moved: reported as such), else reported dropped or added at the end.
+/// Identities are compared as bytes; only the records set aside are hashed.
 struct Align<A, B> {
     a: A,
     b: B,
     qa: VecDeque<Keyed>,
     qb: VecDeque<Keyed>,
-    index: u64,
+    /// Originals read so far (the index of the next one).
+    read_a: u64,
+    /// Records set aside, by identity: originals without a match yet, and remediated ones.
+    aside_a: HashMap<Vec<u8>, VecDeque<Keyed>>,
+    aside_b: HashMap<Vec<u8>, VecDeque<(u64, Keyed)>>,
     /// The identity of the last remediated record taken (reused buffer), if any.
     last_b: Option<Vec<u8>>,
-}
-
-fn fill(q: &mut VecDeque<Keyed>, it: &mut impl Iterator<Item = Item>) {
-    while q.len() < 2 {
-        match it.next() {
-            Some(x) => q.push_back(Keyed::new(x)),
-            None => break,
-        }
-    }
+    /// Set once both streams are exhausted: what is set aside is reported.
+    flushing: Option<std::vec::IntoIter<Pair>>,
 }
 
 impl<A, B> Align<A, B> {
+    fn new(a: A, b: B) -> Self {
+        Align {
+            a,
+            b,
+            qa: VecDeque::new(),
+            qb: VecDeque::new(),
+            read_a: 0,
+            aside_a: HashMap::new(),
+            aside_b: HashMap::new(),
+            last_b: None,
+            flushing: None,
+        }
+    }
     fn is_last_b(&self, y: &Keyed) -> bool {
         self.last_b.as_deref() == Some(y.identity())
     }
-    /// Takes the front remediated record, remembering its identity.
-    fn take_b(&mut self) -> Option<Item> {
-        let y = self.qb.pop_front()?;
+    fn remember_b(&mut self, id: &[u8]) {
         let last = self.last_b.get_or_insert_with(Vec::new);
         last.clear();
-        last.extend_from_slice(y.identity());
-        Some(y.item)
+        last.extend_from_slice(id);
     }
-    fn take_a(&mut self) -> Option<Item> {
-        self.qa.pop_front().map(|x| x.item)
+    /// The position of the next original (where an added record stands).
+    fn pos(&self) -> u64 {
+        self.qa.front().map_or(self.read_a, |x| x.index)
     }
+}
+
+fn take<T>(map: &mut HashMap<Vec<u8>, VecDeque<T>>, id: &[u8]) -> Option<T> {
+    let q = map.get_mut(id)?;
+    let t = q.pop_front();
+    if q.is_empty() {
+        map.remove(id);
+    }
+    t
+}
+
+fn put<T>(map: &mut HashMap<Vec<u8>, VecDeque<T>>, id: Vec<u8>, t: T) {
+    map.entry(id).or_default().push_back(t);
 }
 
 impl<A: Iterator<Item = Item>, B: Iterator<Item = Item>> Iterator for Align<A, B> {
     type Item = Pair;
     fn next(&mut self) -> Option<Pair> {
-        fill(&mut self.qa, &mut self.a);
-        fill(&mut self.qb, &mut self.b);
-        let same = |x: Option<&Keyed>, y: Option<&Keyed>| match (x, y) {
-            (Some(x), Some(y)) => x.identity() == y.identity(),
-            _ => false,
-        };
-        match (self.qa.front(), self.qb.front()) {
-            (None, None) => None,
-            (Some(_), None) => {
-                self.index += 1;
-                Some(Pair::Dropped(self.index - 1, self.take_a()?))
+        if let Some(rest) = &mut self.flushing {
+            return rest.next();
+        }
+        loop {
+            while self.qa.len() < LOOKAHEAD {
+                let Some(x) = self.a.next() else { break };
+                self.qa.push_back(Keyed::new(x, self.read_a));
+                self.read_a += 1;
             }
-            (None, Some(y)) => {
-                let code = if self.is_last_b(y) {
-                    AuditCode::Duplicated
-                } else {
-                    AuditCode::Added
-                };
-                Some(Pair::Added(self.take_b()?, code))
+            while self.qb.len() < LOOKAHEAD {
+                let Some(y) = self.b.next() else { break };
+                self.qb.push_back(Keyed::new(y, 0));
             }
-            (Some(x), Some(y)) => {
-                if !same(Some(x), Some(y)) {
-                    if self.is_last_b(y) {
-                        return Some(Pair::Added(self.take_b()?, AuditCode::Duplicated));
-                    }
-                    if same(Some(x), self.qb.get(1)) {
-                        return Some(Pair::Added(self.take_b()?, AuditCode::Added));
-                    }
-                    if same(self.qa.get(1), Some(y)) {
-                        self.index += 1;
-                        return Some(Pair::Dropped(self.index - 1, self.take_a()?));
+            let (x, y) = match (self.qa.front(), self.qb.front()) {
+                (None, None) => {
+                    // Whatever is still set aside has no counterpart.
+                    let mut rest: Vec<Pair> = std::mem::take(&mut self.aside_a)
+                        .into_values()
+                        .flatten()
+                        .map(|k| Pair::Dropped(k.index, k.item))
+                        .chain(
+                            std::mem::take(&mut self.aside_b)
+                                .into_values()
+                                .flatten()
+                                .map(|(pos, k)| Pair::Added {
+                                    pos,
+                                    y: k.item,
+                                    code: AuditCode::Added,
+                                }),
+                        )
+                        .collect();
+                    rest.sort_by_key(Pair::order);
+                    let mut rest = rest.into_iter();
+                    let first = rest.next();
+                    self.flushing = Some(rest);
+                    return first;
+                }
+                (x, y) => (x, y),
+            };
+            if let (Some(x), Some(y)) = (x, y) {
+                if x.identity() == y.identity() {
+                    let (x, y) = (self.qa.pop_front()?, self.qb.pop_front()?);
+                    self.remember_b(y.identity());
+                    return Some(Pair::Both {
+                        index: x.index,
+                        x: x.item,
+                        y: y.item,
+                        moved: false,
+                    });
+                }
+            }
+            // The remediated record: a repeat of the one before, or an original seen earlier.
+            if let Some(y) = y {
+                if self.is_last_b(y) {
+                    let pos = self.pos();
+                    let y = self.qb.pop_front()?;
+                    return Some(Pair::Added {
+                        pos,
+                        y: y.item,
+                        code: AuditCode::Duplicated,
+                    });
+                }
+                if let Some(k) = take(&mut self.aside_a, y.identity()) {
+                    let y = self.qb.pop_front()?;
+                    self.remember_b(y.identity());
+                    return Some(Pair::Both {
+                        index: k.index,
+                        x: k.item,
+                        y: y.item,
+                        moved: true,
+                    });
+                }
+            }
+            // The original: a remediated record seen earlier.
+            if let Some(x) = x {
+                if let Some((_, k)) = take(&mut self.aside_b, x.identity()) {
+                    let x = self.qa.pop_front()?;
+                    return Some(Pair::Both {
+                        index: x.index,
+                        x: x.item,
+                        y: k.item,
+                        moved: true,
+                    });
+                }
+            }
+            match (x, y) {
+                (Some(_), None) => {
+                    // Nothing left on the remediated side: set aside until the end.
+                    let x = self.qa.pop_front()?;
+                    let id = x.identity().to_vec();
+                    put(&mut self.aside_a, id, x);
+                }
+                (None, Some(_)) => {
+                    let pos = self.pos();
+                    let y = self.qb.pop_front()?;
+                    let id = y.identity().to_vec();
+                    put(&mut self.aside_b, id, (pos, y));
+                }
+                (Some(x), Some(y)) => {
+                    let x_ahead = self.qb.iter().position(|k| k.identity() == x.identity());
+                    let y_ahead = self.qa.iter().position(|k| k.identity() == y.identity());
+                    match (x_ahead, y_ahead) {
+                        // Neither in sight: the same place, different content.
+                        (None, None) => {
+                            let (x, y) = (self.qa.pop_front()?, self.qb.pop_front()?);
+                            self.remember_b(y.identity());
+                            return Some(Pair::Both {
+                                index: x.index,
+                                x: x.item,
+                                y: y.item,
+                                moved: false,
+                            });
+                        }
+                        // The original is further on the remediated side (and nearer than
+                        // the remediated record on the original side): this one was added,
+                        // or moved here from further on.
+                        (Some(j), i) if i.is_none_or(|i| j <= i) => {
+                            let pos = self.pos();
+                            let y = self.qb.pop_front()?;
+                            let id = y.identity().to_vec();
+                            put(&mut self.aside_b, id, (pos, y));
+                        }
+                        // The remediated record is further on the original side: this
+                        // original was dropped, or moved further on.
+                        _ => {
+                            let x = self.qa.pop_front()?;
+                            let id = x.identity().to_vec();
+                            put(&mut self.aside_a, id, x);
+                        }
                     }
                 }
-                // The same record, or the same place with different content: checked below.
-                let x = self.take_a()?;
-                let y = self.take_b()?;
-                self.index += 1;
-                Some(Pair::Both(self.index - 1, x, y))
+                (None, None) => unreachable!("handled above"),
             }
         }
     }
@@ -235,13 +410,92 @@ enum Kind {
     Other,
 }
 
-/// Audits `remediated` against `original` with `manifest` (the manifest's text).
+/// Where the two dumps are: the directories a tree's file names are relative to.
+#[derive(Debug, Clone, Default)]
+pub struct Roots {
+    /// The original dump as given (a directory, a file, or `-`).
+    original: Option<PathBuf>,
+    /// The remediated dump as given.
+    remediated: Option<PathBuf>,
+    /// Both are directory trees (looked up once).
+    trees: bool,
+}
+
+impl Roots {
+    /// The dumps at these paths.
+    pub fn of(original: &Path, remediated: &Path) -> Roots {
+        Roots {
+            original: Some(original.to_path_buf()),
+            remediated: Some(remediated.to_path_buf()),
+            trees: original.is_dir() && remediated.is_dir(),
+        }
+    }
+    /// The relative path of `file` in a dump: under its directory, or the file's name for a
+    /// dump that is one file.
+    fn relative<'a>(root: Option<&Path>, file: &'a str) -> &'a Path {
+        let file = Path::new(file);
+        root.and_then(|r| file.strip_prefix(r).ok())
+            .filter(|r| !r.as_os_str().is_empty())
+            .or_else(|| file.file_name().map(Path::new))
+            .unwrap_or(file)
+    }
+    /// Both dumps are directory trees: each record keeps its file's relative path.
+    fn trees(&self) -> Option<(&Path, &Path)> {
+        match (&self.original, &self.remediated) {
+            (Some(a), Some(b)) if self.trees => Some((a, b)),
+            _ => None,
+        }
+    }
+}
+
+/// Audits the remediated dump at `remediated` against the original at `original`, with
+/// `manifest` (the manifest's text).
+pub fn audit_dumps<B: Backend>(
+    ex: &Examiner<B>,
+    original: &Path,
+    remediated: &Path,
+    manifest: &str,
+    threads: usize,
+) -> AuditReport {
+    audit_with(
+        ex,
+        smki_repo::open(original),
+        smki_repo::open(remediated),
+        manifest,
+        threads,
+        &Roots::of(original, remediated),
+    )
+}
+
+/// Audits `remediated` against `original` with `manifest` (the manifest's text), not
+/// knowing where the dumps are: file names in trees are not compared ([`audit_dumps`]
+/// compares them).
 pub fn audit<B: Backend>(
     ex: &Examiner<B>,
     original: impl Iterator<Item = Item> + Send,
     remediated: impl Iterator<Item = Item> + Send,
     manifest: &str,
     threads: usize,
+) -> AuditReport {
+    audit_with(
+        ex,
+        original,
+        remediated,
+        manifest,
+        threads,
+        &Roots::default(),
+    )
+}
+
+/// Audits `remediated` against `original` with `manifest`; `roots` says where the dumps
+/// are (for file names in trees, and locators given under another spelling of the root).
+pub fn audit_with<B: Backend>(
+    ex: &Examiner<B>,
+    original: impl Iterator<Item = Item> + Send,
+    remediated: impl Iterator<Item = Item> + Send,
+    manifest: &str,
+    threads: usize,
+    roots: &Roots,
 ) -> AuditReport {
     let mut report = AuditReport::default();
     let check = read_manifest(manifest);
@@ -259,31 +513,26 @@ pub fn audit<B: Backend>(
         .into_iter()
         .filter_map(|e| Some((e.index()?, e)))
         .collect();
-    let pairs = Align {
-        a: original,
-        b: remediated,
-        qa: VecDeque::new(),
-        qb: VecDeque::new(),
-        index: 0,
-        last_b: None,
-    };
+    let pairs = Align::new(original, remediated);
     let mut seen = std::collections::BTreeSet::new();
+    // The failures of the records, with the order they are reported in.
+    let mut records: Vec<((u64, u8), AuditFailure)> = Vec::new();
     let _ = for_each_ordered(
         pairs,
         threads,
-        |batch| check_batch(ex, batch, &entries),
+        |batch| check_batch(ex, batch, &entries, roots),
         |p, (failures, kind): PairResult| -> Result<(), ()> {
             match &p {
-                Pair::Both(i, ..) => {
+                Pair::Both { index, .. } => {
                     report.original_records += 1;
                     report.remediated_records += 1;
-                    seen.insert(*i);
+                    seen.insert(*index);
                 }
                 Pair::Dropped(i, _) => {
                     report.original_records += 1;
                     seen.insert(*i);
                 }
-                Pair::Added(..) => report.remediated_records += 1,
+                Pair::Added { .. } => report.remediated_records += 1,
             }
             match kind {
                 Kind::Unchanged => report.unchanged += 1,
@@ -291,12 +540,15 @@ pub fn audit<B: Backend>(
                 Kind::LeftAlone => report.left_alone += 1,
                 Kind::Other => {}
             }
-            for f in failures {
-                report.fail(f);
-            }
+            let order = p.order();
+            records.extend(failures.into_iter().map(|f| (order, f)));
             Ok(())
         },
     );
+    records.sort_by_key(|(order, _)| *order);
+    for (_, f) in records {
+        report.fail(f);
+    }
     for (i, e) in &entries {
         if !seen.contains(i) {
             report.fail(AuditFailure {
@@ -325,24 +577,40 @@ pub fn audit<B: Backend>(
     report
 }
 
+/// The certificate with its signatureValue re-encoded as canonical DER of the same (r, s),
+/// when that changes its bytes: what a remediation of it must give.
+fn reencoding(der: &[u8]) -> Option<Vec<u8>> {
+    let view = CertView::split(der).ok()?;
+    let sig = view.analyse_signature();
+    if view.reencoding_changes_nothing(&sig) {
+        return None;
+    }
+    let (r, s) = sig.rs()?;
+    Some(view.reencoded(&r, &s))
+}
+
 /// The checks on a batch of aligned pairs: the originals and the changed certificates are
-/// examined (and verified) in one batch.
+/// examined (and verified) in one batch; then the re-encodings of the remediable
+/// certificates left unchanged (was it right to leave them?).
 fn check_batch<B: Backend>(
     ex: &Examiner<B>,
     batch: &[Pair],
     entries: &BTreeMap<u64, Entry>,
+    roots: &Roots,
 ) -> Vec<PairResult> {
     /// The pairs whose bytes differ: the remediated certificate is examined too.
     fn changed(p: &Pair) -> Option<(&Record, &Record)> {
         match p {
-            Pair::Both(_, Ok(x), Ok(y)) if x.der != y.der => Some((x, y)),
+            Pair::Both {
+                x: Ok(x), y: Ok(y), ..
+            } if x.der != y.der => Some((x, y)),
             _ => None,
         }
     }
     /// The original of a pair of both.
     fn original(p: &Pair) -> Option<Input<'_>> {
         match p {
-            Pair::Both(_, x, _) => Some(x.into()),
+            Pair::Both { x, .. } => Some(x.into()),
             _ => None,
         }
     }
@@ -353,27 +621,75 @@ fn check_batch<B: Backend>(
         .map(|(x, y)| Input::der(&y.der, &x.locator));
     let mut originals = ex.examine_batch(batch.iter().filter_map(original).chain(remediated));
     let news = originals.split_off(n);
+    // The remediable originals left byte for byte: their re-encodings, examined.
+    let kept: Vec<(usize, Vec<u8>, &Locator)> = batch
+        .iter()
+        .filter(|p| matches!(p, Pair::Both { .. }))
+        .zip(&originals)
+        .enumerate()
+        .filter_map(|(i, (p, f))| match p {
+            Pair::Both {
+                x: Ok(x), y: Ok(y), ..
+            } if x.der == y.der && f.verdict == Verdict::Remediable => {
+                Some((i, reencoding(&x.der)?, &x.locator))
+            }
+            _ => None,
+        })
+        .collect();
+    let reencoded = ex.examine_batch(kept.iter().map(|(_, der, loc)| Input::der(der, loc)));
+    let mut fixable: BTreeMap<usize, bool> = BTreeMap::new();
+    for ((i, _, _), after) in kept.iter().zip(reencoded) {
+        let orig = &originals[*i];
+        let same_rs = after.r.is_some() && after.r == orig.r && after.s == orig.s;
+        fixable.insert(*i, after.verdict == Verdict::Clean && same_rs);
+    }
     let (mut originals, mut news) = (originals.into_iter(), news.into_iter());
+    let mut both = 0usize;
     batch
         .iter()
         .map(|p| {
-            let orig = matches!(p, Pair::Both(..)).then(|| originals.next().expect("examined"));
+            let orig = matches!(p, Pair::Both { .. }).then(|| originals.next().expect("examined"));
+            let fix = orig.as_ref().and_then(|_| fixable.get(&both).copied());
+            if orig.is_some() {
+                both += 1;
+            }
             let new = changed(p).map(|_| news.next().expect("examined"));
-            check_pair(p, orig, new, entries)
+            check_pair(p, orig, new, fix, entries, roots)
         })
         .collect()
 }
 
-/// The checks on one aligned pair, given the finding on the original (for a pair of both)
-/// and on the remediated certificate (for a changed one).
+/// The reason of a finding without the locator an unreadable record's reason starts with
+/// (the dump's root may be spelled differently on the remediation's command line).
+fn reason_class<'a>(reason: &'a str, locator: &Locator) -> &'a str {
+    reason
+        .strip_prefix(&format!("{locator}: "))
+        .unwrap_or(reason)
+}
+
+/// The same place in the original dump: record, line and offset, and the file relative to
+/// the dump's root.
+fn same_locator(claimed: &Locator, actual: &Locator, root: Option<&Path>) -> bool {
+    claimed.record == actual.record
+        && claimed.line == actual.line
+        && claimed.offset == actual.offset
+        && (claimed.file == actual.file
+            || Path::new(&*claimed.file).ends_with(Roots::relative(root, &actual.file)))
+}
+
+/// The checks on one aligned pair, given the finding on the original (for a pair of both),
+/// on the remediated certificate (for a changed one), and whether the re-encoding of a
+/// remediable original left unchanged comes out clean (`fixable`).
 fn check_pair(
     p: &Pair,
     orig: Option<Finding>,
     new: Option<Finding>,
+    fixable: Option<bool>,
     entries: &BTreeMap<u64, Entry>,
+    roots: &Roots,
 ) -> PairResult {
     let mut out = Vec::new();
-    let (i, x, y) = match p {
+    let (i, x, y, moved) = match p {
         Pair::Dropped(i, x) => {
             out.push(AuditFailure {
                 code: AuditCode::Dropped,
@@ -383,7 +699,7 @@ fn check_pair(
             });
             return (out, Kind::Other);
         }
-        Pair::Added(y, code) => {
+        Pair::Added { y, code, .. } => {
             let detail = if *code == AuditCode::Duplicated {
                 "the remediated dump repeats the record before it"
             } else {
@@ -397,7 +713,7 @@ fn check_pair(
             });
             return (out, Kind::Other);
         }
-        Pair::Both(i, x, y) => (*i, x, y),
+        Pair::Both { index, x, y, moved } => (*index, x, y, *moved),
     };
     let orig = orig.expect("a pair of both has its original examined");
     let loc = Some(orig.locator.clone());
@@ -410,9 +726,153 @@ fn check_pair(
         })
     };
     let entry = entries.get(&i);
+    // Where the record is: in a tree made from a tree, under the same relative path; in the
+    // original's order.
+    let (xl, yl) = (locator(x), locator(y));
+    let renamed = roots.trees().and_then(|(a, b)| {
+        if smki_repo::is_extract_file(Path::new(&*xl.file)) {
+            return None;
+        }
+        let (rx, ry) = (
+            Roots::relative(Some(a), &xl.file),
+            Roots::relative(Some(b), &yl.file),
+        );
+        (rx != ry).then(|| {
+            format!(
+                "{} is {} in the remediated tree",
+                rx.display(),
+                ry.display()
+            )
+        })
+    });
+    if let Some(detail) = renamed {
+        fail(AuditCode::Moved, format!("renamed: {detail}"));
+    } else if moved {
+        fail(
+            AuditCode::Moved,
+            format!("reordered: the record stands at {yl} in the remediated dump, out of the original's order"),
+        );
+    }
+    // What the entry says of where the record is.
+    if let Some(e) = entry {
+        let claimed = match e {
+            Entry::Changed { locator, .. } | Entry::LeftAlone { locator, .. } => Some(locator),
+            Entry::End { .. } => None,
+        };
+        if let Some(claimed) = claimed {
+            if !same_locator(claimed, &orig.locator, roots.original.as_deref()) {
+                fail(
+                    AuditCode::ManifestLocator,
+                    format!(
+                        "the manifest places record {i} at {claimed}; it is at {}",
+                        orig.locator
+                    ),
+                );
+            }
+        }
+    }
+    // A left_alone entry: its sha256 and its verdict against the audit's.
+    if let Some(Entry::LeftAlone {
+        sha256,
+        verdict,
+        reason,
+        locator,
+        ..
+    }) = entry
+    {
+        if *sha256 != orig.sha256 {
+            fail(
+                AuditCode::LeftAloneSha256,
+                format!(
+                    "the manifest's sha256 {} is not the record's {}",
+                    sha256.map(hex::encode).unwrap_or_default(),
+                    orig.sha256.map(hex::encode).unwrap_or_default()
+                ),
+            );
+        }
+        let unchanged = match (x, y) {
+            (Ok(x), Ok(y)) => x.der == y.der,
+            (Err(x), Err(y)) => x.raw == y.raw,
+            _ => false,
+        };
+        match orig.verdict {
+            Verdict::Clean => fail(
+                AuditCode::LeftAloneClean,
+                "listed as left alone, but the record is clean".into(),
+            ),
+            Verdict::Remediable if fixable == Some(true) || !unchanged => {
+                // Reported as NOT_REMEDIATED below (or checked as a changed record); a
+                // verdict other than remediable is a false one too.
+                if *verdict != Verdict::Remediable {
+                    fail(
+                        AuditCode::LeftAloneVerdict,
+                        format!("listed as {verdict}, but the record is remediable"),
+                    );
+                }
+            }
+            Verdict::Remediable => {
+                let ok = *verdict == Verdict::Remediable
+                    && reason.starts_with("remediable, but re-encoding failed: ");
+                if !ok {
+                    fail(
+                        AuditCode::LeftAloneVerdict,
+                        format!("listed as {verdict} ({reason}); the record is remediable, and its re-encoding does not come out clean"),
+                    );
+                }
+            }
+            v if *verdict != v => fail(
+                AuditCode::LeftAloneVerdict,
+                format!(
+                    "listed as {verdict}, but the record is {v}: {}",
+                    orig.reason
+                ),
+            ),
+            _ => {
+                if reason_class(reason, locator) != reason_class(&orig.reason, &orig.locator) {
+                    fail(
+                        AuditCode::LeftAloneVerdict,
+                        format!(
+                            "the entry's reason {reason:?} is not the record's: {:?}",
+                            orig.reason
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    // Extract metadata: the remediated row says what the original row said.
+    if let (Ok(xr), Ok(yr)) = (x, y) {
+        if let Some(m) = &yr.meta {
+            let differs = match &xr.meta {
+                Some(o) => o != m,
+                // Metadata the original did not have: none of what only the repository
+                // knows may appear.
+                None => {
+                    m.status.is_some()
+                        || m.role.is_some()
+                        || m.usage.is_some()
+                        || m.manufacturing.is_some()
+                        || m.lifecycle.is_some()
+                        || m.issued.is_some()
+                }
+            };
+            if differs {
+                fail(
+                    AuditCode::MetadataChanged,
+                    metadata_changes(xr.meta.as_ref(), m),
+                );
+            }
+        }
+    }
     let (xd, yd) = match (x, y) {
         (Ok(x), Ok(y)) => (&x.der, &y.der),
-        (Err(_), Err(_)) => {
+        (Err(ex), Err(ey)) => {
+            if ex.raw != ey.raw {
+                fail(
+                    AuditCode::UnreadableChanged,
+                    "an unreadable record's bytes differ in the remediated dump (they are copied unaltered)".into(),
+                );
+            }
             if !matches!(entry, Some(Entry::LeftAlone { .. })) {
                 fail(
                     AuditCode::LeftAloneUnlisted,
@@ -442,11 +902,19 @@ fn check_pair(
                             orig.codes_text(", ")
                         ),
                     );
+                } else if fixable == Some(true) {
+                    fail(
+                        AuditCode::NotRemediated,
+                        format!(
+                            "remediable ({}) and its re-encoding verifies, but left unchanged (listed as left alone)",
+                            orig.codes_text(", ")
+                        ),
+                    );
                 }
                 Kind::LeftAlone
             }
             v => {
-                if !matches!(entry, Some(Entry::LeftAlone { verdict, .. }) if *verdict == v) {
+                if !matches!(entry, Some(Entry::LeftAlone { .. })) {
                     fail(AuditCode::LeftAloneUnlisted, format!("{v} record not listed as left alone (with that verdict) in the manifest"));
                 }
                 Kind::LeftAlone
@@ -459,6 +927,13 @@ fn check_pair(
             );
         }
         return (out, kind);
+    }
+    if orig.verdict == Verdict::Unreadable {
+        fail(
+            AuditCode::UnreadableChanged,
+            "an unreadable record's bytes differ in the remediated dump (they are copied unaltered)".into(),
+        );
+        return (out, Kind::Other);
     }
     // Changed: everything but the signature encoding must be the same.
     let (Ok(vx), Ok(vy)) = (CertView::split(xd), CertView::split(yd)) else {
@@ -516,6 +991,9 @@ fn check_pair(
     }
     match entry {
         Some(Entry::Changed {
+            serial,
+            issuer_key_id,
+            eui64,
             old_sha256,
             new_sha256,
             r,
@@ -542,6 +1020,25 @@ fn check_pair(
                     format!("manifest entry disagrees on {}", mismatches.join(", ")),
                 );
             }
+            let mut ids = Vec::new();
+            if *serial != orig.serial {
+                ids.push("serial");
+            }
+            if *issuer_key_id != orig.issuer_key_id {
+                ids.push("issuer_key_id");
+            }
+            if *eui64 != orig.eui64 {
+                ids.push("eui64");
+            }
+            if !ids.is_empty() {
+                fail(
+                    AuditCode::ManifestIdentifiers,
+                    format!(
+                        "manifest entry's {} not the certificate's",
+                        ids.join(", ") + if ids.len() > 1 { " are" } else { " is" }
+                    ),
+                );
+            }
         }
         _ => fail(
             AuditCode::NotInManifest,
@@ -549,6 +1046,30 @@ fn check_pair(
         ),
     }
     (out, Kind::Changed)
+}
+
+/// What differs between the original row's metadata and the remediated row's, field by
+/// field (as the columns are named).
+fn metadata_changes(original: Option<&Metadata>, remediated: &Metadata) -> String {
+    let value = |m: Option<&Metadata>| serde_json::to_value(m.cloned().unwrap_or_default());
+    let (Ok(a), Ok(b)) = (value(original), value(Some(remediated))) else {
+        return "the remediated row's metadata is not the original's".into();
+    };
+    let null = serde_json::Value::Null;
+    let fields: std::collections::BTreeSet<&String> = a
+        .as_object()
+        .into_iter()
+        .chain(b.as_object())
+        .flat_map(|o| o.keys())
+        .collect();
+    let changes: Vec<String> = fields
+        .into_iter()
+        .filter_map(|k| {
+            let (x, y) = (a.get(k).unwrap_or(&null), b.get(k).unwrap_or(&null));
+            (x != y).then(|| format!("{k} {x} in the original, {y} in the remediated row"))
+        })
+        .collect();
+    format!("metadata changed: {}", changes.join("; "))
 }
 
 fn locator(item: &Item) -> Locator {

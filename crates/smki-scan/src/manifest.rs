@@ -232,7 +232,12 @@ pub fn read_manifest(text: &str) -> ManifestCheck {
     let mut prev = line_hash(GENESIS);
     let mut last_index: Option<u64> = None;
     let (mut changed, mut left) = (0u64, 0u64);
-    let lines: Vec<&str> = text.lines().collect();
+    let mut lines: Vec<&str> = text.lines().collect();
+    // Blank lines after the end line are not part of the manifest (an editor's trailing
+    // newline); anywhere else a blank line is a line that does not read.
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         let e: Entry = match serde_json::from_str(line) {
@@ -245,6 +250,21 @@ pub fn read_manifest(text: &str) -> ManifestCheck {
                 continue;
             }
         };
+        // Every line, the end line included, must be exactly what the writer writes for its
+        // entry: a field added, reordered or respelled is an edit the chain alone would not
+        // show on the end line (no line comes after it). Reported once per line: a line whose
+        // chain is broken is not reported again for its form.
+        let canonical = serde_json::to_string(&e).is_ok_and(|c| c == *line);
+        let chained = match &e {
+            Entry::End { head, .. } => *head == prev,
+            _ => e.prev() == Some(&prev),
+        };
+        if !canonical && chained {
+            check.problems.push((
+                n,
+                "not as smki writes it (a field added, removed, reordered or respelled)".into(),
+            ));
+        }
         if let Entry::End {
             records,
             changed: c,
@@ -375,6 +395,57 @@ mod tests {
         }
         let edited = line.replace("SIG_INT_LEADING_ZERO", "SIG_INT_LEADING_ONE");
         assert!(serde_json::from_str::<Entry>(&edited).is_err(), "{edited}");
+    }
+
+    /// Blank lines after the end line are an editor's, not a break; the end line is
+    /// checked like every other line (exactly as written, no field added).
+    #[test]
+    fn trailing_blank_lines_and_the_end_line() {
+        let mut w = ManifestWriter::new(Vec::new());
+        w.push(changed()).unwrap();
+        w.push(left_alone(6, Some([7; 32]))).unwrap();
+        let text = String::from_utf8(w.finish(9).unwrap()).unwrap();
+        assert_eq!(read_manifest(&text).problems, []);
+        assert_eq!(read_manifest(&format!("{text}\n \n")).problems, []);
+        assert_eq!(read_manifest(&text.replace('\n', "\r\n")).problems, []);
+        let end = text.replace(r#"{"kind":"end","#, r#"{"kind":"end","note":"ok","#);
+        let problems = read_manifest(&end).problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 3);
+        assert!(
+            problems[0].1.contains("not as smki writes it"),
+            "{problems:?}"
+        );
+        // A blank line between entries is a line that does not read.
+        let blank = text.replacen('\n', "\n\n", 1);
+        assert!(!read_manifest(&blank).problems.is_empty());
+        // An entry respelled (fields reordered), its successor's prev recomputed: the
+        // entry's own line is reported, once.
+        let mut first = changed();
+        first.set_prev(line_hash(GENESIS));
+        let line = serde_json::to_string(&first).unwrap();
+        assert_eq!(Some(line.as_str()), text.lines().next());
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let respelled = serde_json::to_string(&v).unwrap();
+        assert_ne!(respelled, line, "serde_json::Value sorts the keys");
+        let mut second = left_alone(6, Some([7; 32]));
+        second.set_prev(line_hash(&respelled));
+        let second = serde_json::to_string(&second).unwrap();
+        let end = serde_json::to_string(&Entry::End {
+            records: 9,
+            changed: 1,
+            left_alone: 1,
+            head: line_hash(&second),
+        })
+        .unwrap();
+        let forged = format!("{respelled}\n{second}\n{end}\n");
+        let problems = read_manifest(&forged).problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].1.contains("not as smki writes it"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[0].0, 1);
     }
 
     /// The entries as they were when every field was text: the audit quotes an entry with
