@@ -5,6 +5,10 @@
 //! test), from a device and an organisation certificate that follow their profile, and
 //! signed by a root CA of this file: every key is derived from a fixed label, every signature
 //! is RFC 6979 (deterministic), every date is fixed. The same bytes on every run.
+//!
+//! Also the SMKI-shaped certificates of tests/relying_party_matrix.rs ([`Root::smki_leaves`]),
+//! which uses only part of this file.
+#![allow(dead_code)]
 use crate::support::{assemble_certificate, bit_string, der_int, der_sig, tlv};
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::ecdsa::{Signature, SigningKey};
@@ -288,6 +292,36 @@ impl Root {
             key_id,
             name,
         }
+    }
+
+    /// (r, s) of the root key's signature over `tbs` (any bytes: a tbsCertificate edited by a
+    /// test), RFC 6979.
+    pub fn sign(&self, tbs: &[u8]) -> ([u8; 32], [u8; 32]) {
+        let sig: Signature = self
+            .key
+            .sign_prehash(&sha256(tbs))
+            .expect("signing a 32-octet prehash");
+        let (r, s) = sig.split_bytes();
+        (r.into(), s.into())
+    }
+
+    /// A conforming device certificate and a conforming organisation certificate issued by
+    /// this root (SMKI-shaped: critical certificatePolicies, a hardwareModuleName, an
+    /// x500UniqueIdentifier), as (label, DER).
+    pub fn smki_leaves(&self) -> [(&'static str, Vec<u8>); 2] {
+        [
+            (
+                "device",
+                certificate(&self.template(Shape::Device, "device"), &self.key),
+            ),
+            (
+                "organisation",
+                certificate(
+                    &self.template(Shape::Organisation, "organisation"),
+                    &self.key,
+                ),
+            ),
+        ]
     }
 
     /// A certificate of `profile`'s shape issued by this root to a key of `label`: its

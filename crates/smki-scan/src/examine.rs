@@ -1,5 +1,5 @@
 //! One record in, one [`Finding`] out: analyse, verify, judge.
-use crate::predict::{predict, Prediction, Predictions};
+use crate::predict::{certificate_refusals, predict, Prediction, Predictions};
 use crate::{At, Finding, FindingDefect, SignatureCheck, Verdict};
 use smki_der::{Curve, DefectCode, SignatureEncoding};
 use smki_repo::{Error as RecordError, Locator, Metadata, Record};
@@ -328,6 +328,7 @@ impl<B: Backend> Examiner<B> {
             sig,
             ber,
             duplicates: duplicates.to_vec(),
+            refusals: ok.map(certificate_refusals).unwrap_or_default(),
             step,
         }
     }
@@ -412,29 +413,35 @@ impl<B: Backend> Examiner<B> {
             ));
             return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
         }
-        if f.inner_signature_algorithm != view.signature_algorithm_bytes() {
-            let why = "tbsCertificate.signature differs from signatureAlgorithm".to_string();
-            defects.push(FindingDefect::new(
-                view.der(),
-                DefectCode::CertSigAlgMismatch,
-                view.signature_algorithm.offset,
-                At::Path("signatureAlgorithm".into()),
-                &why,
-            ));
-            return Step::unchecked(Verdict::NeedsReissue, why, Prediction::Reject);
-        }
+        // A mismatch decides the verdict, but the signature is still checked: pyca verifies
+        // under the outer algorithm and accepts such a certificate when it verifies.
+        let mismatch =
+            (f.inner_signature_algorithm != view.signature_algorithm_bytes()).then(|| {
+                let why = "tbsCertificate.signature differs from signatureAlgorithm".to_string();
+                defects.push(FindingDefect::new(
+                    view.der(),
+                    DefectCode::CertSigAlgMismatch,
+                    view.signature_algorithm.offset,
+                    At::Path("signatureAlgorithm".into()),
+                    &why,
+                ));
+                why
+            });
         let Some((r, s)) = sig.rs() else {
             let why = if sig.r.is_some() && sig.s.is_some() {
                 "r or s is out of range (0 or >= n)".to_string()
             } else {
                 "r and s cannot both be read from the signature".to_string()
             };
-            return Step::Done(
-                Verdict::NeedsReissue,
-                why.clone(),
-                not_checked(why),
-                predict(sig, ber, false),
-            );
+            let mut p = predict(sig, ber, false);
+            let why = match mismatch {
+                Some(m) => {
+                    p.algorithm_mismatch(&m);
+                    m
+                }
+                None => why,
+            };
+            return Step::Done(Verdict::NeedsReissue, why.clone(), not_checked(why), p);
         };
         let digest = sha256(view.tbs_bytes());
         let by_name = issuers.by_name && issuers.own.is_none();
@@ -444,12 +451,22 @@ impl<B: Backend> Examiner<B> {
             match self.recover_issuer(f, &digest, &r, &s) {
                 Ok(id) => candidates.push(Candidate::Registry(id)),
                 Err(looked_for) => {
-                    let why = format!("issuer key not found: looked for {looked_for}");
+                    let mut p = predict(sig, ber, true);
+                    let (verdict, why) = match mismatch {
+                        Some(m) => {
+                            p.algorithm_mismatch(&m);
+                            (Verdict::NeedsReissue, m)
+                        }
+                        None => (
+                            Verdict::Unverifiable,
+                            format!("issuer key not found: looked for {looked_for}"),
+                        ),
+                    };
                     return Step::Done(
-                        Verdict::Unverifiable,
+                        verdict,
                         why,
                         SignatureCheck::IssuerUnknown { looked_for },
-                        predict(sig, ber, true),
+                        p,
                     );
                 }
             }
@@ -457,6 +474,7 @@ impl<B: Backend> Examiner<B> {
         Step::Verify {
             candidates,
             by_name,
+            mismatch,
             digest,
             r,
             s,
@@ -495,10 +513,34 @@ impl<B: Backend> Examiner<B> {
             sig,
             ber,
             duplicates,
+            refusals,
             step,
         } = d;
         let (verdict, reason, check, predictions) = match step {
             Step::Done(v, why, check, p) => (v, why, check, p),
+            Step::Verify {
+                candidates,
+                mismatch: Some(why),
+                ..
+            } => {
+                let sig = sig.expect("a draft to verify has its signature analysed");
+                let which = outcomes.iter().position(|&ok| ok);
+                let (issuer_key_id, key_source) = self.describe(&candidates[which.unwrap_or(0)]);
+                let check = if which.is_some() {
+                    SignatureCheck::Valid {
+                        issuer_key_id,
+                        key_source,
+                    }
+                } else {
+                    SignatureCheck::Invalid {
+                        issuer_key_id,
+                        key_source,
+                    }
+                };
+                let mut p = predict(&sig, &ber, which.is_some());
+                p.algorithm_mismatch(&why);
+                (Verdict::NeedsReissue, why, check, p)
+            }
             Step::Verify {
                 candidates,
                 by_name,
@@ -567,6 +609,10 @@ impl<B: Backend> Examiner<B> {
                 }
             }
         };
+        let mut predictions = predictions;
+        for (rp, why) in &refusals {
+            predictions.refuse_certificate(*rp, why);
+        }
         finding.verdict = verdict;
         finding.reason = reason;
         finding.signature = check;
@@ -666,6 +712,8 @@ enum Step {
         candidates: Vec<Candidate>,
         /// The known candidates were found by the issuer's name alone (no AKI).
         by_name: bool,
+        /// tbsCertificate.signature differs from signatureAlgorithm (the reason).
+        mismatch: Option<String>,
         digest: [u8; 32],
         r: [u8; 32],
         s: [u8; 32],
@@ -708,6 +756,8 @@ struct Draft {
     sig: Option<SignatureEncoding>,
     ber: Vec<CertBer>,
     duplicates: Vec<DuplicateExtension>,
+    /// The parties that refuse the whole certificate, whatever its signature, and why.
+    refusals: Vec<(crate::RelyingParty, String)>,
     step: Step,
 }
 
@@ -724,6 +774,7 @@ impl Draft {
             sig: None,
             ber: Vec::new(),
             duplicates: Vec::new(),
+            refusals: Vec::new(),
             step: Step::Done(v, why, check, p),
         }
     }

@@ -23,7 +23,7 @@ mod verdict;
 
 pub use examine::{Examiner, Input};
 pub use finding::{At, Finding, FindingDefect, SignatureCheck};
-pub use predict::{predict, Prediction, Predictions, RelyingParty};
+pub use predict::{certificate_refusals, predict, Prediction, Predictions, RelyingParty};
 pub use prepare::{ExaminerBuilder, IssuerRejected, IssuersFound, NoRecords, Prepared};
 pub use scan::{for_each_ordered, scan, BATCH};
 pub use summary::{Counts, Summary};

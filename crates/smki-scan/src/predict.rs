@@ -90,6 +90,17 @@ impl Predictions {
             self.reasons.insert(rp, reason);
         }
     }
+    /// Every party but pyca/cryptography rejects a certificate whose tbsCertificate.signature
+    /// differs from its signatureAlgorithm, for `reason` (measured: pyca compares them not,
+    /// and verifies under the outer algorithm; tests/relying_party_matrix.rs).
+    pub(crate) fn algorithm_mismatch(&mut self, reason: &str) {
+        for &rp in RelyingParty::ALL {
+            if rp != RelyingParty::Pyca && self.get(rp) != Prediction::Unknown {
+                self.reject(rp, String::new());
+                self.reasons.insert(rp, reason.to_string());
+            }
+        }
+    }
     /// Every party that accepts now rejects, for `reason`.
     pub(crate) fn reject_all(&mut self, reason: &str) {
         for &rp in RelyingParty::ALL {
@@ -169,6 +180,23 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
     for b in ber {
         let why = format!("CERT_BER at {}: {}", b.path, b.detail);
         let rejecting: &[RelyingParty] = match b.kind {
+            // Measured (tests/relying_party_matrix.rs): Java verifies over the
+            // tbsCertificate re-encoded with a DER header, BouncyCastle over the whole
+            // tbsCertificate re-encoded as DER; OpenSSL over the bytes as they are.
+            BerIssueKind::LongFormLength
+            | BerIssueKind::LengthLeadingZeros
+            | BerIssueKind::IndefiniteLength
+                if b.path == "tbsCertificate" =>
+            {
+                &[Java, Bouncycastle, Go, Pyca, Webpki]
+            }
+            BerIssueKind::LongFormLength
+            | BerIssueKind::LengthLeadingZeros
+            | BerIssueKind::IndefiniteLength
+                if b.path.starts_with("tbsCertificate") =>
+            {
+                &[Bouncycastle, Go, Pyca, Webpki]
+            }
             BerIssueKind::LongFormLength
             | BerIssueKind::LengthLeadingZeros
             | BerIssueKind::IndefiniteLength => &[Go, Pyca, Webpki],
@@ -186,4 +214,68 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
         }
     }
     p
+}
+
+/// What a party does with the certificate beyond its signature, from its fields (measured
+/// on SMKI-shaped certificates, tests/relying_party_matrix.rs): each party that refuses
+/// the whole certificate, and why.
+/// - Go 1.19's `x509.ParseCertificate` reads a name's attribute values only as T61String,
+///   PrintableString, UTF8String, BMPString, IA5String or NumericString: the
+///   x500UniqueIdentifier BIT STRING of an SMKI organisation certificate's subject (or a CA
+///   name holding one) makes it refuse the certificate.
+/// - rustls-webpki 0.103 refuses a certificate with a critical extension it does not
+///   process (it processes keyUsage, subjectAltName, basicConstraints, nameConstraints,
+///   cRLDistributionPoints and extKeyUsage): the SMKI profiles make certificatePolicies
+///   critical.
+pub fn certificate_refusals(f: &smki_x509::Fields) -> Vec<(RelyingParty, String)> {
+    let mut out = Vec::new();
+    const GO_STRINGS: [u8; 6] = [0x14, 0x13, 0x0c, 0x1e, 0x16, 0x12];
+    for (which, name) in [("subject", &f.subject), ("issuer", &f.issuer)] {
+        if let Some(a) = name
+            .attributes
+            .iter()
+            .find(|a| !GO_STRINGS.contains(&a.tag))
+        {
+            out.push((
+                Go,
+                format!(
+                    "x509: invalid RDNSequence: invalid attribute value: unsupported string type: {} (the {which} attribute {})",
+                    a.tag, a.oid
+                ),
+            ));
+            break;
+        }
+    }
+    const WEBPKI_PROCESSES: [&str; 6] = [
+        "2.5.29.15",
+        "2.5.29.17",
+        "2.5.29.19",
+        "2.5.29.30",
+        "2.5.29.31",
+        "2.5.29.37",
+    ];
+    if let Some(e) = f
+        .extensions
+        .iter()
+        .find(|e| e.critical && !WEBPKI_PROCESSES.contains(&e.oid.as_str()))
+    {
+        out.push((
+            Webpki,
+            format!(
+                "UnsupportedCriticalExtension (the critical extension {})",
+                e.oid
+            ),
+        ));
+    }
+    out
+}
+
+impl Predictions {
+    /// The party refuses the whole certificate for `why`; where it would accept the
+    /// signature alone, the reason says both.
+    pub(crate) fn refuse_certificate(&mut self, rp: RelyingParty, why: &str) {
+        if self.get(rp) == Prediction::Accept {
+            self.reject(rp, format!("{why}; the signature alone it would accept"));
+        }
+    }
 }
