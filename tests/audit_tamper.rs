@@ -128,7 +128,8 @@ fn files(tree: &Path) -> Vec<PathBuf> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if !p.ends_with(".smki-tree") {
+                // Not the tree's marker (docs/outputs.md): a certificate file.
                 out.push(p);
             }
         }

@@ -1,5 +1,5 @@
 //! `smki audit --original INPUT --remediated OUTPUT --manifest MANIFEST`
-use super::{threads, write_json, IssuerArgs, RunArgs};
+use super::{commit, create, file_output, fill_json, plan_outputs, threads, IssuerArgs, RunArgs};
 use crate::output;
 use anyhow::{bail, Context};
 use smki_scan::audit::{audit_dumps, AuditReport};
@@ -31,6 +31,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bail!("{}: no such file or directory", p.display());
         }
     }
+    let mut inputs = vec![
+        args.original.as_path(),
+        args.remediated.as_path(),
+        args.manifest.as_path(),
+    ];
+    inputs.extend(args.issuers.issuers.iter().map(PathBuf::as_path));
+    if let Some(json) = &args.run.json {
+        plan_outputs(&inputs, &[file_output("--json", json)], false)?;
+    }
+    let mut json = args.run.json.as_deref().map(create).transpose()?;
     let manifest = std::fs::read_to_string(&args.manifest)
         .with_context(|| args.manifest.display().to_string())?;
     let threads = threads(args.run.threads);
@@ -41,15 +51,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .examiner;
     let report = audit_dumps(&ex, &args.original, &args.remediated, &manifest, threads);
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.run.json {
-        write_json(
-            path,
+    if let (Some(mut file), Some(path)) = (json.take(), &args.run.json) {
+        fill_json(
+            &mut file,
             &report,
             &[
                 ("passed", report.passed().into()),
                 ("elapsed_seconds", elapsed.into()),
             ],
         )?;
+        commit(file, path)?;
     }
     if !args.run.quiet {
         let mut out = output::stdout();

@@ -220,6 +220,9 @@ fn time_scan<B: Backend>(
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.json {
+        super::plan_outputs(&[], &[super::file_output("--json", path)], false)?;
+    }
     let max_threads = super::threads(args.threads);
     let rounds = args.rounds.max(1);
     let mut openssl = openssl_verify_rate(args.openssl_seconds, 1)?;

@@ -7,6 +7,9 @@ pub mod scan;
 pub mod simulate;
 
 use anyhow::Context;
+use smki_repo::outputs::{self, Output, OutputKind};
+use smki_repo::AtomicFile;
+use std::io::Write;
 use std::path::Path;
 
 /// Options every pipeline command shares.
@@ -29,12 +32,61 @@ pub fn write_json(
     value: impl serde::Serialize,
     extra: &[(&str, serde_json::Value)],
 ) -> anyhow::Result<()> {
+    let mut file = create(path)?;
+    fill_json(&mut file, value, extra)?;
+    commit(file, path)
+}
+
+/// Writes `value` as pretty JSON, with `extra` fields added to it, to a file created up front
+/// (see [`create`]) and committed with the command's other outputs.
+pub fn fill_json(
+    file: &mut AtomicFile,
+    value: impl serde::Serialize,
+    extra: &[(&str, serde_json::Value)],
+) -> anyhow::Result<()> {
     let mut v = serde_json::to_value(value)?;
     for (k, x) in extra {
         v[*k] = x.clone();
     }
     let bytes = serde_json::to_vec_pretty(&v)?;
-    smki_repo::AtomicFile::write_all_to(path, &bytes).with_context(|| path.display().to_string())
+    file.write_all(&bytes)?;
+    Ok(())
+}
+
+/// Checks every output of a command against its inputs and its other outputs before
+/// anything is written (`smki_repo::outputs::plan`: refused, exit 2, with a sentence naming
+/// both paths), then deals with what an interrupted earlier run left beside the outputs
+/// (each thing done said on standard error). Every command that writes files calls this
+/// first, then creates every output as a temporary ([`create`], `Writer::create`) before its
+/// work, and commits them all at the end, a tree last.
+pub fn plan_outputs(inputs: &[&Path], outputs: &[Output<'_>], force: bool) -> anyhow::Result<()> {
+    let plan = outputs::plan(inputs, outputs, force)?;
+    for note in plan
+        .recover_leftovers()
+        .context("recovering an interrupted run's outputs")?
+    {
+        crate::output::note(format_args!("smki: {note}"));
+    }
+    Ok(())
+}
+
+/// A file output, as a temporary beside `path` (renamed into place by [`commit`]).
+pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
+    AtomicFile::create(path).with_context(|| path.display().to_string())
+}
+
+/// Renames a file output into place.
+pub fn commit(file: AtomicFile, path: &Path) -> anyhow::Result<()> {
+    file.commit().with_context(|| path.display().to_string())
+}
+
+/// A file output of option `flag`, for [`plan_outputs`].
+pub fn file_output<'a>(flag: &'static str, path: &'a Path) -> Output<'a> {
+    Output {
+        flag,
+        path,
+        kind: OutputKind::File,
+    }
 }
 
 /// Runs `smki ARGV...` in this process (used by `smki demo`).

@@ -1,12 +1,13 @@
 //! `smki remediate INPUT --out OUTPUT --manifest MANIFEST`
-use super::{threads, write_json, IssuerArgs, RunArgs};
+use super::{commit, create, file_output, fill_json, plan_outputs, threads, IssuerArgs, RunArgs};
 use crate::output;
 use anyhow::{bail, Context};
-use smki_repo::{AtomicFile, OutputFormat, Writer};
+use smki_repo::outputs::{Output, OutputKind};
+use smki_repo::{OutputFormat, Writer};
 use smki_scan::manifest::ManifestWriter;
 use smki_scan::remediate::{remediate, RemediationSummary};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -24,63 +25,62 @@ pub struct Args {
     /// Output format (default: the input's): der-tree, pem-tree, pem, der, extract.
     #[arg(long)]
     format: Option<OutputFormat>,
+    /// Replace an existing directory `--out` that smki did not write (its files are
+    /// deleted). Without it, such a directory is refused; a tree smki wrote (it holds
+    /// `.smki-tree`) or an empty directory is replaced without it.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     issuers: IssuerArgs,
     #[command(flatten)]
     run: RunArgs,
 }
 
-/// Refuses an output that is the input, or inside it, or contains it.
-pub fn refuse_overlap(input: &Path, output: &Path, what: &str) -> anyhow::Result<()> {
-    let canon = |p: &Path| -> PathBuf {
-        std::fs::canonicalize(p).unwrap_or_else(|_| {
-            let parent = p
-                .parent()
-                .filter(|x| !x.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            std::fs::canonicalize(parent)
-                .unwrap_or(parent.to_path_buf())
-                .join(p.file_name().unwrap_or_default())
-        })
-    };
-    let (i, o) = (canon(input), canon(output));
-    if i == o || o.starts_with(&i) || (input.is_dir() && i.starts_with(&o)) {
-        bail!(
-            "{what} {} overlaps the input {}: refused (the input is never modified)",
-            output.display(),
-            input.display()
-        );
-    }
-    Ok(())
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.input.exists() {
         bail!("{}: no such file or directory", args.input.display());
     }
-    refuse_overlap(&args.input, &args.out, "--out")?;
-    refuse_overlap(&args.input, &args.manifest, "--manifest")?;
     let format = match args.format {
         Some(f) => f,
         None => smki_repo::dump_format(&args.input)?,
     };
+    // Every output is checked against every input and the others, and created as a
+    // temporary, before any work; all are committed at the end, the tree last.
+    let mut inputs = vec![args.input.as_path()];
+    inputs.extend(args.issuers.issuers.iter().map(PathBuf::as_path));
+    let mut outputs = vec![
+        Output {
+            flag: "--out",
+            path: &args.out,
+            kind: if format.is_tree() {
+                OutputKind::Tree
+            } else {
+                OutputKind::File
+            },
+        },
+        file_output("--manifest", &args.manifest),
+    ];
+    if let Some(json) = &args.run.json {
+        outputs.push(file_output("--json", json));
+    }
+    plan_outputs(&inputs, &outputs, args.force)?;
+    let mut out =
+        Writer::create(format, &args.out).with_context(|| args.out.display().to_string())?;
+    let mut manifest = ManifestWriter::new(create(&args.manifest)?);
+    let mut json = args.run.json.as_deref().map(create).transpose()?;
+
     let threads = threads(args.run.threads);
     let started = Instant::now();
     let ex = args
         .issuers
         .examiner(smki_repo::open(&args.input), threads)?
         .examiner;
-    let mut out =
-        Writer::create(format, &args.out).with_context(|| args.out.display().to_string())?;
     if format.is_tree() && args.input.is_dir() {
         out = out.with_input_root(&args.input);
         if args.format.is_none() {
             out = out.keeping_encoding();
         }
     }
-    let manifest_file =
-        AtomicFile::create(&args.manifest).with_context(|| args.manifest.display().to_string())?;
-    let mut manifest = ManifestWriter::new(manifest_file);
     let sum = remediate(
         &ex,
         smki_repo::open(&args.input),
@@ -89,18 +89,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &mut manifest,
     )
     .context("remediating")?;
-    out.finish()
-        .with_context(|| args.out.display().to_string())?;
-    let mut file = manifest
+    let mut manifest_file = manifest
         .finish(sum.records)
         .with_context(|| args.manifest.display().to_string())?;
-    file.flush()?;
-    file.commit()
-        .with_context(|| args.manifest.display().to_string())?;
+    manifest_file.flush()?;
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(path) = &args.run.json {
-        write_json(
-            path,
+    if let Some(file) = json.as_mut() {
+        fill_json(
+            file,
             &sum,
             &[
                 ("elapsed_seconds", elapsed.into()),
@@ -108,6 +104,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ],
         )?;
     }
+    commit(manifest_file, &args.manifest)?;
+    if let (Some(file), Some(path)) = (json, &args.run.json) {
+        commit(file, path)?;
+    }
+    out.finish()
+        .with_context(|| args.out.display().to_string())?;
     if !args.run.quiet {
         let mut out = output::stdout();
         write!(out, "{}", text(&sum))?;

@@ -1,11 +1,11 @@
 //! `smki scan PATH...`
-use super::{write_json, IssuerArgs, RunArgs};
+use super::{commit, create, file_output, fill_json, plan_outputs, IssuerArgs, RunArgs};
 use crate::output;
 use anyhow::{bail, Context};
-use smki_repo::AtomicFile;
+use smki_repo::outputs::Output;
 use smki_scan::{report, text, Finding, Verdict};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -66,6 +66,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bail!("{}: no such file or directory", p.display());
         }
     }
+    // Every output is checked against every input and the others, and created as a
+    // temporary, before any work; all are committed at the end.
+    let mut inputs: Vec<&Path> = args.paths.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.issuers.issuers.iter().map(PathBuf::as_path));
+    let outputs: Vec<Output<'_>> = [
+        ("--findings", &args.findings),
+        ("--csv", &args.csv),
+        ("--json", &args.run.json),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.as_deref().map(|p| file_output(flag, p)))
+    .collect();
+    plan_outputs(&inputs, &outputs, false)?;
+    let open = |p: &Option<PathBuf>| p.as_deref().map(create).transpose();
+    let mut findings_out = open(&args.findings)?;
+    let mut csv_out = open(&args.csv)?;
+    let mut json_out = open(&args.run.json)?;
+
     let threads = super::threads(args.run.threads);
     let started = Instant::now();
     // First pass: CA certificates in the dump serve as issuers, and unknown issuer keys are
@@ -78,13 +96,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         threads,
     )?;
     let (ex, from_dump) = (prepared.examiner, prepared.found);
-    let open = |p: &Option<PathBuf>| {
-        p.as_ref()
-            .map(|p| AtomicFile::create(p).with_context(|| p.display().to_string()))
-            .transpose()
-    };
-    let mut findings_out = open(&args.findings)?;
-    let mut csv_out = open(&args.csv)?;
     if let Some(c) = csv_out.as_mut() {
         writeln!(c, "{}", report::CSV_HEADER)?;
     }
@@ -124,12 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     progress.done();
     let elapsed = started.elapsed().as_secs_f64();
     let rate = summary.records as f64 / elapsed.max(1e-9);
-    for (out, path) in [(findings_out, &args.findings), (csv_out, &args.csv)] {
-        if let (Some(out), Some(path)) = (out, path) {
-            out.commit().with_context(|| path.display().to_string())?;
-        }
-    }
-    if let Some(path) = &args.run.json {
+    if let Some(file) = json_out.as_mut() {
         let extra = [
             ("elapsed_seconds", elapsed.into()),
             ("threads", threads.into()),
@@ -137,7 +143,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ("issuers_from_dump", serde_json::to_value(&from_dump)?),
             ("issuer_keys", ex.issuer_count().into()),
         ];
-        write_json(path, &summary, &extra)?;
+        fill_json(file, &summary, &extra)?;
+    }
+    for (out, path) in [
+        (findings_out, &args.findings),
+        (csv_out, &args.csv),
+        (json_out, &args.run.json),
+    ] {
+        if let (Some(out), Some(path)) = (out, path) {
+            commit(out, path)?;
+        }
     }
     if !args.run.quiet {
         let mut out = output::stdout();

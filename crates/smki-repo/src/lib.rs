@@ -13,10 +13,13 @@
 //! * [`dump_format`]: the shape of a dump, for writing another like it.
 //! * [`read_extracts`]: a full extract and its daily deltas, applied in order.
 //! * [`Writer`]: every [`OutputFormat`], written atomically (temporary name, then rename).
+//! * [`outputs`]: every output path checked against the inputs and the other outputs before
+//!   anything is written; the crash-safe replacement of a tree; leftovers of a killed run.
 #![forbid(unsafe_code)]
 
 mod error;
 mod extract;
+pub mod outputs;
 mod reader;
 mod walk;
 mod writer;

@@ -1,5 +1,6 @@
 //! Writers for every dump format. Output goes to a temporary name in the same directory and
-//! is renamed into place by [`Writer::finish`], so a reader never sees half a dump.
+//! is renamed into place by [`Writer::finish`], so a reader never sees half a dump (a tree is
+//! swapped in by [`crate::outputs::replace_tree`]; see `docs/outputs.md`).
 use crate::extract::{extract_row, EXTRACT_HEADER};
 use crate::Record;
 use base64::Engine;
@@ -88,14 +89,7 @@ pub fn pem_block(der: &[u8]) -> String {
     out
 }
 
-/// A temporary path beside `target`: `.name.tmp-PID`.
-fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
+use crate::outputs::temp_path;
 
 /// A file written under a temporary name and renamed into place by [`AtomicFile::commit`].
 /// Dropped without commit, the temporary file is removed.
@@ -229,6 +223,16 @@ pub struct Written {
     pub record: usize,
 }
 
+/// A temporary tree, removed when dropped (a run that fails part-way leaves nothing; one that
+/// is killed leaves it for the next run: [`crate::outputs::Plan::recover_leftovers`]).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 enum Sink {
     /// Files are written under `temp` and the whole directory renamed to `target`.
     Tree {
@@ -238,6 +242,9 @@ enum Sink {
         files: usize,
         /// Directories already created.
         dirs: HashSet<PathBuf>,
+        /// Removes `temp` when the writer is dropped unfinished (after [`Writer::finish`]
+        /// there is nothing left at `temp`).
+        _cleanup: RemoveOnDrop,
         /// The file written last and how many records it holds: the next record for the
         /// same file is appended (a PEM file of several certificates stays one file).
         last: Option<(PathBuf, usize)>,
@@ -269,12 +276,14 @@ impl Writer {
                 fs::remove_dir_all(&temp)?;
             }
             fs::create_dir_all(&temp)?;
+            let cleanup = RemoveOnDrop(temp.clone());
             Sink::Tree {
                 target: target.to_path_buf(),
                 temp,
                 format,
                 files: 0,
                 dirs: HashSet::new(),
+                _cleanup: cleanup,
                 last: None,
             }
         } else {
@@ -456,14 +465,16 @@ impl Writer {
         self.len() == 0
     }
 
-    /// Moves the output into place (replacing an earlier one).
+    /// Moves the output into place (replacing an earlier one): a file by one rename, a tree
+    /// by [`crate::outputs::replace_tree`] (with its [`crate::outputs::TREE_MARKER`]).
     pub fn finish(self) -> io::Result<()> {
         match self.sink {
             Sink::Tree { target, temp, .. } => {
-                if target.exists() {
-                    fs::remove_dir_all(&target)?;
-                }
-                fs::rename(&temp, &target)
+                fs::write(
+                    temp.join(crate::outputs::TREE_MARKER),
+                    b"a directory tree written by smki: smki replaces it without --force\n",
+                )?;
+                crate::outputs::replace_tree(&temp, &target)
             }
             Sink::File { file, .. } => file.commit(),
         }
