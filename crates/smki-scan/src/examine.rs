@@ -404,14 +404,7 @@ impl<B: Backend> Examiner<B> {
                 algorithm.name(),
                 sig.curve.name()
             );
-            defects.push(FindingDefect::new(
-                view.der(),
-                DefectCode::CertUnsupportedAlg,
-                view.signature_algorithm.offset,
-                At::Path("signatureAlgorithm".into()),
-                &why,
-            ));
-            return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
+            return unsupported(view, why, defects);
         }
         // A mismatch decides the verdict, but the signature is still checked: pyca verifies
         // under the outer algorithm and accepts such a certificate when it verifies.
@@ -674,6 +667,20 @@ impl<B: Backend> Examiner<B> {
     }
 }
 
+/// `CERT_UNSUPPORTED_ALG` at the signatureAlgorithm, for `why`: unverifiable, nothing
+/// predicted. The one place both kinds of unsupported signature (not ECDSA; ECDSA but not
+/// ecdsa-with-SHA256 on P-256) are judged.
+fn unsupported(view: &CertView<'_>, why: String, defects: &mut Vec<FindingDefect>) -> Step {
+    defects.push(FindingDefect::new(
+        view.der(),
+        DefectCode::CertUnsupportedAlg,
+        view.signature_algorithm.offset,
+        At::Path("signatureAlgorithm".into()),
+        &why,
+    ));
+    Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown)
+}
+
 /// The verdict of a record whose signature is not analysed as ECDSA: its algorithm is
 /// another one (`CERT_UNSUPPORTED_ALG`), or its tbsCertificate cannot be read.
 fn unchecked(
@@ -687,14 +694,7 @@ fn unchecked(
             "signature algorithm {} is not ECDSA: the signature is neither analysed nor verified",
             algorithm.name()
         );
-        defects.push(FindingDefect::new(
-            view.der(),
-            DefectCode::CertUnsupportedAlg,
-            view.signature_algorithm.offset,
-            At::Path("signatureAlgorithm".into()),
-            &why,
-        ));
-        return Step::unchecked(Verdict::Unverifiable, why, Prediction::Unknown);
+        return unsupported(view, why, defects);
     }
     let why = match fields {
         Err(e) => format!("tbsCertificate unreadable: {e}"),
