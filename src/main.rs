@@ -44,6 +44,12 @@ pub(crate) enum Command {
     /// Throughput of every stage (simulate, scan with 1..N threads and both backends,
     /// remediate, audit), per core, next to `openssl speed ecdsap256` measured in the same run.
     Bench(cmd::bench::Args),
+    /// The repository store: `smki repo load DUMP... --db PATH` imports dumps (any format),
+    /// with each certificate's metadata, verdict and defect codes.
+    Repo(cmd::repo::Args),
+    /// Serve a store: the DCC Boxed SMKI web service (XML, as the DCC's client speaks it),
+    /// a JSON API, health.
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -97,5 +103,7 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Remediate(a) => cmd::remediate::run(a),
         Command::Audit(a) => cmd::audit::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Repo(a) => cmd::repo::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
     }
 }

@@ -3,7 +3,9 @@ pub mod bench;
 pub mod demo;
 pub mod inspect;
 pub mod remediate;
+pub mod repo;
 pub mod scan;
+pub mod serve;
 pub mod simulate;
 
 use anyhow::Context;

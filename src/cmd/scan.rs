@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(c) = csv_out.as_mut() {
         writeln!(c, "{}", report::CSV_HEADER)?;
     }
-    let mut progress = Progress::new(args.run.quiet);
+    let mut progress = Progress::new(args.run.quiet, "scanned");
     let records = args.paths.iter().flat_map(|p| smki_repo::open(p));
     let mut failing = 0u64;
     let (want_json, want_csv) = (findings_out.is_some(), csv_out.is_some());
@@ -179,7 +179,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Progress on stderr: a live line on a terminal, a plain line every 10 s otherwise.
-struct Progress {
+pub(crate) struct Progress {
+    /// What is done to the records (`scanned`, `loaded`).
+    what: &'static str,
     bar: Option<indicatif::ProgressBar>,
     plain: bool,
     n: u64,
@@ -188,7 +190,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Progress {
+    pub(crate) fn new(quiet: bool, what: &'static str) -> Progress {
         let tty = std::io::stderr().is_terminal();
         let bar = (tty && !quiet).then(|| {
             let b = indicatif::ProgressBar::new_spinner();
@@ -203,6 +205,7 @@ impl Progress {
         });
         let now = Instant::now();
         Progress {
+            what,
             bar,
             plain: !tty && !quiet,
             n: 0,
@@ -210,7 +213,7 @@ impl Progress {
             last: now,
         }
     }
-    fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         self.n += 1;
         if let Some(b) = &self.bar {
             if self.n % 256 == 0 {
@@ -221,12 +224,12 @@ impl Progress {
             self.last = Instant::now();
             let rate = self.n as f64 / self.start.elapsed().as_secs_f64();
             output::note(format_args!(
-                "smki: {} records scanned ({rate:.0}/s)",
-                self.n
+                "smki: {} records {} ({rate:.0}/s)",
+                self.n, self.what
             ));
         }
     }
-    fn done(&mut self) {
+    pub(crate) fn done(&mut self) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }

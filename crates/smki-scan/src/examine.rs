@@ -298,6 +298,7 @@ impl<B: Backend> Examiner<B> {
             usage: ok.and_then(|f| f.usage()),
             eui64: ok.and_then(|f| f.eui64_text()),
             not_before: ok.map(|f| f.not_before),
+            not_after: ok.map(|f| f.not_after),
             meta,
             verdict: Verdict::Clean,
             reason: String::new(),

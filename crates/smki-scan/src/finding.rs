@@ -120,6 +120,8 @@ pub struct Finding {
     pub eui64: Option<String>,
     /// notBefore, seconds since the epoch (the issuance date).
     pub not_before: Option<i64>,
+    /// notAfter, seconds since the epoch (the end of validity).
+    pub not_after: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<Metadata>,
     pub verdict: Verdict,
@@ -176,6 +178,7 @@ impl Finding {
             usage: None,
             eui64: None,
             not_before: None,
+            not_after: None,
             meta,
             verdict: Verdict::Unreadable,
             reason: reason.clone(),

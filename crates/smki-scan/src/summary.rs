@@ -16,7 +16,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, v: Verdict) {
+    /// Counts one record of verdict `v`.
+    pub fn add(&mut self, v: Verdict) {
         self.total += 1;
         *self.slot(v) += 1;
     }

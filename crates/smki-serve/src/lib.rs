@@ -1,0 +1,123 @@
+//! `smki serve`: the repository service over a store (docs/service.md).
+//!
+//! - The DCC Boxed SMKI web service, wire-compatible with the DCC's own client:
+//!   `POST /services/certificatesearch` and `POST /services/retrievecertificate` (XML).
+//! - A JSON API: `GET /api/v1/certificates?...` and `POST /api/v1/search` (search, paged),
+//!   `GET /api/v1/certificates/{sha256}?format=der|pem|json` (retrieve).
+//! - `GET /health`.
+//!
+//! A bad request gets a 4xx and one sentence; the store runs on blocking threads.
+#![forbid(unsafe_code)]
+
+mod api;
+mod dcc;
+pub mod xml;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use smki_store::{Store, StoreError};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// What the handlers share.
+pub(crate) struct AppState {
+    pub(crate) store: Store,
+    /// Numbers the DCC responses' AuditReference.
+    pub(crate) requests: AtomicU64,
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// The service's routes over `store`.
+pub fn router(store: Store) -> Router {
+    let state: Shared = Arc::new(AppState {
+        store,
+        requests: AtomicU64::new(0),
+    });
+    Router::new()
+        .route("/health", get(api::health))
+        .route("/services/certificatesearch", post(dcc::search))
+        .route("/services/retrievecertificate", post(dcc::retrieve))
+        .route("/api/v1/certificates", get(api::search_get))
+        .route("/api/v1/search", post(api::search_post))
+        .route("/api/v1/certificates/{sha256}", get(api::retrieve))
+        .fallback(api::not_found)
+        .with_state(state)
+}
+
+/// Serves `store` on `listen` until SIGINT or SIGTERM. `ready` is called with the address
+/// bound (the port, when `listen` asked for port 0) before the first request is taken.
+pub fn serve(
+    store: Store,
+    listen: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_io()
+        .enable_time()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        ready(listener.local_addr()?);
+        axum::serve(listener, router(store))
+            .with_graceful_shutdown(shutdown())
+            .await
+    })
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Runs a store call on a blocking thread.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let state = state.clone();
+    match tokio::task::spawn_blocking(move || f(&state.store)).await {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// The media type of a request (lower-case, parameters dropped), `None` when absent.
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(ct.as_bytes());
+    Some(
+        text.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// A response with `status`, `content_type` and `body`.
+pub(crate) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<axum::body::Body>,
+) -> Response {
+    (status, [(header::CONTENT_TYPE, content_type)], body.into()).into_response()
+}

@@ -1,0 +1,203 @@
+//! `smki repo load DUMP... --db PATH`: a store from dumps (docs/service.md, "Loading").
+use super::{file_output, plan_outputs, IssuerArgs, RunArgs};
+use crate::output;
+use anyhow::{bail, Context};
+use serde::Serialize;
+use smki_repo::outputs::Output;
+use smki_repo::{Error as RecordError, Record};
+use smki_scan::{for_each_ordered, Counts, Verdict};
+use smki_store::{NewCert, Store, Stored};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Load dumps (any format smki reads) into a store: every certificate with its
+    /// metadata, the examiner's verdict and defect codes. Loading a certificate again (same
+    /// SHA-256) stores nothing new; an extract delta's new status updates it.
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LoadArgs {
+    /// Dumps: directory trees, PEM bundles, concatenated DER, extract CSV (full plus
+    /// deltas), or `-` for stdin.
+    #[arg(required = true, value_name = "DUMP")]
+    paths: Vec<PathBuf>,
+    /// The store: a SQLite file (created when absent).
+    #[arg(long, value_name = "PATH")]
+    db: String,
+    /// Certificates per transaction.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    batch: u64,
+    #[command(flatten)]
+    issuers: IssuerArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// What one record came to.
+enum Loaded {
+    Cert(Box<NewCert>, Verdict),
+    /// Not stored: where and why.
+    Error(String),
+}
+
+/// The summary of a load.
+#[derive(Debug, Default, Serialize)]
+struct LoadSummary {
+    records: u64,
+    #[serde(flatten)]
+    stored: Stored,
+    /// Records that are not certificates the store can hold (reported on stderr).
+    errors: u64,
+    /// Verdicts of the certificates stored (new or not).
+    verdicts: Counts,
+    elapsed_seconds: f64,
+    records_per_second: f64,
+    certificates_in_store: u64,
+    store_bytes: Option<u64>,
+}
+
+/// At most this many errors are printed one by one; the rest are counted.
+const ERRORS_SHOWN: u64 = 100;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Load(a) => load(a),
+    }
+}
+
+fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    for p in &args.paths {
+        if p.as_os_str() != "-" && !p.exists() {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    let db_path = Path::new(args.db.strip_prefix("sqlite:").unwrap_or(&args.db));
+    let mut inputs: Vec<&Path> = args.paths.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.issuers.issuers.iter().map(PathBuf::as_path));
+    let mut outputs: Vec<Output<'_>> = vec![file_output("--db", db_path)];
+    if let Some(json) = &args.run.json {
+        outputs.push(file_output("--json", json));
+    }
+    plan_outputs(&inputs, &outputs, false)?;
+    let mut json_out = args.run.json.as_deref().map(super::create).transpose()?;
+    let store = Store::open(&args.db)?;
+
+    let threads = super::threads(args.run.threads);
+    let started = Instant::now();
+    // As `smki scan`: CA certificates in the dump serve as issuers.
+    let prepared = args.issuers.examiner(
+        args.paths
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .flat_map(|p| smki_repo::open(p)),
+        threads,
+    )?;
+    let ex = prepared.examiner;
+    let records = args.paths.iter().flat_map(|p| smki_repo::open(p));
+    let mut summary = LoadSummary::default();
+    let mut progress = super::scan::Progress::new(args.run.quiet, "loaded");
+    let batch_size = args.batch as usize;
+    let mut pending: Vec<NewCert> = Vec::with_capacity(batch_size.min(100_000));
+    for_each_ordered(
+        records,
+        threads,
+        |batch: &[Result<Record, RecordError>]| {
+            let findings = ex.examine_batch(batch);
+            batch
+                .iter()
+                .zip(findings)
+                .map(|(read, f)| match read {
+                    Err(e) => Loaded::Error(e.to_string()),
+                    Ok(rec) => match NewCert::from_finding(&f, &rec.der) {
+                        Some(c) => Loaded::Cert(Box::new(c), f.verdict),
+                        None => Loaded::Error(format!("{}: not stored: {}", f.locator, f.reason)),
+                    },
+                })
+                .collect()
+        },
+        |_, loaded: Loaded| -> anyhow::Result<()> {
+            progress.tick();
+            summary.records += 1;
+            match loaded {
+                Loaded::Cert(c, verdict) => {
+                    summary.verdicts.add(verdict);
+                    pending.push(*c);
+                    if pending.len() >= batch_size {
+                        summary.stored += store.insert(&pending)?;
+                        pending.clear();
+                    }
+                }
+                Loaded::Error(e) => {
+                    summary.errors += 1;
+                    if summary.errors <= ERRORS_SHOWN {
+                        output::note(format_args!("smki: {e}"));
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+    .context("loading")?;
+    summary.stored += store.insert(&pending)?;
+    progress.done();
+    if summary.errors > ERRORS_SHOWN {
+        output::note(format_args!(
+            "smki: {} more records not stored (not shown)",
+            summary.errors - ERRORS_SHOWN
+        ));
+    }
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.records_per_second = summary.records as f64 / summary.elapsed_seconds.max(1e-9);
+    let stats = store.stats()?;
+    summary.certificates_in_store = stats.certificates;
+    summary.store_bytes = stats.disk_bytes;
+    if let Some(mut file) = json_out.take() {
+        super::fill_json(&mut file, &summary, &[])?;
+        super::commit(file, args.run.json.as_deref().expect("--json"))?;
+    }
+    if !args.run.quiet {
+        let mut out = output::stdout();
+        writeln!(
+            out,
+            "loaded {} records into {} in {:.2} s ({:.0} records/s): {} new, {} updated, {} unchanged, {} not stored",
+            summary.records,
+            args.db,
+            summary.elapsed_seconds,
+            summary.records_per_second,
+            summary.stored.inserted,
+            summary.stored.updated,
+            summary.stored.unchanged,
+            summary.errors
+        )?;
+        let v = &summary.verdicts;
+        writeln!(
+            out,
+            "verdicts: {} clean, {} remediable, {} needs_reissue, {} unverifiable",
+            v.clean, v.remediable, v.needs_reissue, v.unverifiable
+        )?;
+        writeln!(
+            out,
+            "store: {} certificates{}",
+            stats.certificates,
+            stats
+                .disk_bytes
+                .map(|b| format!(", {b} bytes on disk"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(if summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
