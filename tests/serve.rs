@@ -108,6 +108,8 @@ fn loaded(count: u64, seed: u64) -> Repo {
 struct Server {
     child: Child,
     base: String,
+    /// Everything it wrote on standard error.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Server {
@@ -118,11 +120,16 @@ impl Drop for Server {
 }
 
 fn serve(db: &Path) -> Server {
+    serve_with(db, &[])
+}
+
+fn serve_with(db: &Path, extra: &[&str]) -> Server {
     let mut child = smki()
         .arg("serve")
         .arg("--db")
         .arg(db)
         .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -133,13 +140,24 @@ fn serve(db: &Path) -> Server {
         .split("on http://")
         .nth(1)
         .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .trim()
+        .split_whitespace()
+        .next()
+        .unwrap()
         .to_string();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(first + "\n"));
     // Keep draining its standard error.
-    std::thread::spawn(move || for _ in lines {});
+    let keep = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut log = keep.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
     Server {
         child,
         base: format!("http://{base}"),
+        log,
     }
 }
 
@@ -166,9 +184,23 @@ fn call(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Reply {
+    call_with(server, method, path, content_type, &[], body)
+}
+
+fn call_with(
+    server: &Server,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let mut req = ureq::request(method, &format!("{}{path}", server.base));
     if let Some(ct) = content_type {
         req = req.set("Content-Type", ct);
+    }
+    for (k, v) in headers {
+        req = req.set(k, v);
     }
     let resp = match if body.is_empty() && method == "GET" {
         req.call()
@@ -889,4 +921,332 @@ fn loading_is_idempotent_and_reports_bad_records_without_stopping() {
         summary["records"].as_u64().unwrap()
     );
     assert_eq!(summary["certificates_in_store"], n);
+}
+
+// ---------------------------------------------------------------------------------------
+// Access, metrics, load
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn api_keys_are_required_when_given_and_never_logged() {
+    let repo = loaded(10, 3);
+    let key = "s3cret-reader-key-7f1d";
+    let keys = repo.dir.path().join("keys");
+    std::fs::write(
+        &keys,
+        format!(
+            "# role sha256 name\nreader {} test reader\n",
+            sha256_hex(key.as_bytes())
+        ),
+    )
+    .unwrap();
+    let server = serve_with(
+        &repo.db(),
+        &["--keys", keys.to_str().unwrap(), "--boxed-compat"],
+    );
+    let device = repo.truth_where(|t| t["profile"] == "device")[0].clone();
+    let search = search_xml(
+        "CertificateSubjectAltName",
+        device["eui64"].as_str().unwrap(),
+    );
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        call_with(
+            &server,
+            "POST",
+            path,
+            Some("application/xml"),
+            headers,
+            search.as_bytes(),
+        )
+    };
+    let get_with =
+        |path: &str, headers: &[(&str, &str)]| call_with(&server, "GET", path, None, headers, &[]);
+    // Without a key, or with a wrong one: 401, in the endpoint's form.
+    for path in [
+        "/services/certificatesearch",
+        "/services/certificatesearch?apikey=wrong",
+    ] {
+        let r = post(path, &[]);
+        assert_eq!(r.status, 401, "{path}");
+        assert_eq!(r.content_type, "application/xml; charset=utf-8");
+        assert_eq!(elements(&r.text(), "ResponseCode"), ["401"]);
+    }
+    for (path, headers) in [
+        ("/api/v1/certificates", vec![]),
+        ("/api/v1/certificates", vec![("X-API-Key", "wrong")]),
+        ("/api/v1/certificates?apikey=s3cret-reader-key-7f1e", vec![]),
+        ("/metrics", vec![]),
+    ] {
+        let r = get_with(path, &headers);
+        assert_eq!(r.status, 401, "{path} {headers:?}");
+        assert!(r.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Access denied"));
+    }
+    // With the key, every way it can be given; DCC Boxed's published key too (--boxed-compat).
+    assert_eq!(
+        post(&format!("/services/certificatesearch?apikey={key}"), &[]).status,
+        200
+    );
+    assert_eq!(
+        post("/services/certificatesearch?apikey=u3bg9gt38htd0j2", &[]).status,
+        200
+    );
+    assert_eq!(
+        get_with(&format!("/api/v1/certificates?apikey={key}&limit=5"), &[]).status,
+        200
+    );
+    assert_eq!(
+        get_with("/api/v1/certificates", &[("X-API-Key", key)]).status,
+        200
+    );
+    let bearer = format!("Bearer {key}");
+    assert_eq!(
+        get_with("/api/v1/certificates", &[("Authorization", &bearer)]).status,
+        200
+    );
+    assert_eq!(get(&server, "/health").status, 200, "health is open");
+    // Never logged.
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("API keys required"), "{log}");
+    assert!(
+        !log.contains(key) && !log.contains("u3bg9gt38htd0j2"),
+        "{log}"
+    );
+    drop(server);
+
+    // A non-loopback address without keys is refused.
+    let out = smki()
+        .args(["serve", "--listen", "0.0.0.0:0", "--db"])
+        .arg(repo.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a loopback address"));
+    // A key file holding a key itself (not its hash) is refused, naming the line.
+    std::fs::write(&keys, format!("\nreader {key}\n")).unwrap();
+    let out = smki()
+        .args(["serve", "--keys", keys.to_str().unwrap(), "--db"])
+        .arg(repo.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The value of the metric line that starts with `name` (labels included).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn metrics_count_every_request() {
+    let repo = loaded(10, 3);
+    let server = serve(&repo.db());
+    for _ in 0..5 {
+        assert_eq!(get(&server, "/api/v1/certificates?limit=2").status, 200);
+    }
+    for _ in 0..3 {
+        assert_eq!(get(&server, "/api/v1/certificates?limit=0").status, 400);
+    }
+    let device = repo.truth_where(|t| t["profile"] == "device")[0].clone();
+    let sha = device["sha256"].as_str().unwrap();
+    assert_eq!(
+        get(&server, &format!("/api/v1/certificates/{sha}?format=der")).status,
+        200
+    );
+    assert_eq!(
+        xml(&server, "retrievecertificate", &retrieve_xml("7e")).status,
+        402
+    );
+    let r = get(&server, "/metrics");
+    assert_eq!(r.status, 200);
+    assert!(r.content_type.starts_with("text/plain; version=0.0.4"));
+    let text = r.text();
+    assert_eq!(
+        metric(
+            &text,
+            r#"smki_http_requests_total{route="/api/v1/certificates",status="200"}"#
+        ),
+        5.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            r#"smki_http_requests_total{route="/api/v1/certificates",status="400"}"#
+        ),
+        3.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            r#"smki_http_requests_total{route="/api/v1/certificates/{sha256}",status="200"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            r#"smki_http_requests_total{route="/services/retrievecertificate",status="402"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            r#"smki_http_request_duration_seconds_count{route="/api/v1/certificates"}"#
+        ),
+        8.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            r#"smki_http_request_duration_seconds_bucket{route="/api/v1/certificates",le="+Inf"}"#
+        ),
+        8.0
+    );
+    assert_eq!(
+        metric(&text, "smki_store_certificates") as usize,
+        repo.truth.len()
+    );
+    let der_bytes: usize = repo
+        .truth
+        .values()
+        .map(|t| {
+            get(
+                &server,
+                &format!(
+                    "/api/v1/certificates/{}?format=der",
+                    t["sha256"].as_str().unwrap()
+                ),
+            )
+            .body
+            .len()
+        })
+        .sum();
+    assert_eq!(metric(&text, "smki_store_der_bytes") as usize, der_bytes);
+}
+
+/// Runs `clients` threads, each sending `per_client` requests (searches by EUI-64 through
+/// the XML service and retrievals as DER through the JSON API, alternating), and checks
+/// every answer against the ground truth: (requests per second, p50, p99 in ms).
+fn load_run(repo: &Repo, server: &Server, clients: usize, per_client: usize) -> (f64, f64, f64) {
+    let devices: Vec<(String, String, usize)> = {
+        let mut by_eui: HashMap<String, usize> = HashMap::new();
+        for t in repo.truth_where(|t| t["profile"] == "device") {
+            *by_eui
+                .entry(t["eui64"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        repo.truth_where(|t| t["profile"] == "device")
+            .iter()
+            .take(10_000)
+            .map(|t| {
+                let eui = t["eui64"].as_str().unwrap().to_string();
+                let n = by_eui[&eui];
+                (eui, t["sha256"].as_str().unwrap().to_string(), n)
+            })
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    let latencies: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let devices = &devices;
+                scope.spawn(move || {
+                    let mut times = Vec::with_capacity(per_client);
+                    for i in 0..per_client {
+                        let (eui, sha, n) = &devices[(c * 7919 + i * 104_729) % devices.len()];
+                        let t = std::time::Instant::now();
+                        if i % 2 == 0 {
+                            let r = xml(
+                                server,
+                                "certificatesearch",
+                                &search_xml("CertificateSubjectAltName", eui),
+                            );
+                            assert_eq!(r.status, 200);
+                            assert_eq!(elements(&r.text(), "Result").len(), *n);
+                        } else {
+                            let r = get(server, &format!("/api/v1/certificates/{sha}?format=der"));
+                            assert_eq!(r.status, 200);
+                            assert_eq!(&sha256_hex(&r.body), sha);
+                        }
+                        times.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    times
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut sorted = latencies.clone();
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    (latencies.len() as f64 / elapsed, at(0.50), at(0.99))
+}
+
+#[test]
+fn sixty_four_concurrent_clients_bounded() {
+    let repo = loaded(200, 3);
+    let server = serve(&repo.db());
+    let (rate, p50, p99) = load_run(&repo, &server, 64, 8);
+    eprintln!("64 clients x 8 requests: {rate:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
+    let metrics = get(&server, "/metrics").text();
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"smki_http_requests_total{route="/services/certificatesearch",status="200"}"#
+        ) + metric(
+            &metrics,
+            r#"smki_http_requests_total{route="/api/v1/certificates/{sha256}",status="200"}"#
+        ),
+        (64 * 8) as f64
+    );
+}
+
+/// The load benchmark (README, "Repository service"): SMKI_LOAD_CERTS certificates
+/// (default 1,000,000), 64 clients, SMKI_LOAD_REQUESTS requests each (default 200).
+/// `cargo test --test serve -- --ignored --nocapture load_benchmark`.
+#[test]
+#[ignore]
+fn load_benchmark() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let certs = env("SMKI_LOAD_CERTS", 1_000_000);
+    let per_client = env("SMKI_LOAD_REQUESTS", 200);
+    let t = std::time::Instant::now();
+    let repo = simulate(certs as u64, 1);
+    eprintln!("simulated {certs} in {:.1} s", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    let (code, summary, stderr) =
+        load(&repo, &[repo.sim().join("extract"), repo.sim().join("cas")]);
+    assert_eq!(code, 0, "{stderr}");
+    eprintln!(
+        "loaded in {:.1} s: {:.0} records/s, store {} bytes ({:.0} bytes per certificate)",
+        t.elapsed().as_secs_f64(),
+        summary["records_per_second"].as_f64().unwrap(),
+        summary["store_bytes"],
+        summary["store_bytes"].as_f64().unwrap()
+            / summary["certificates_in_store"].as_f64().unwrap()
+    );
+    let server = serve(&repo.db());
+    let (rate, p50, p99) = load_run(&repo, &server, 64, per_client);
+    eprintln!("64 clients x {per_client} requests on {certs} certificates: {rate:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
 }

@@ -66,6 +66,16 @@ pub(crate) async fn health(State(state): State<Shared>) -> Response {
     )
 }
 
+/// `GET /metrics`: Prometheus text (requests, latency histogram, store size).
+pub(crate) async fn metrics(State(state): State<Shared>) -> Response {
+    let stats = blocking(&state, |s| s.stats()).await.ok();
+    respond(
+        StatusCode::OK,
+        "text/plain; version=0.0.4; charset=utf-8",
+        state.metrics.render(stats),
+    )
+}
+
 /// Anything else.
 pub(crate) async fn not_found() -> Response {
     Failure(
@@ -91,6 +101,9 @@ pub(crate) struct SearchParams {
     kind: Option<String>,
     after: Option<i64>,
     limit: Option<usize>,
+    /// The API key, read by the access check (`?apikey=`).
+    #[serde(default, rename = "apikey")]
+    _apikey: Option<String>,
 }
 
 /// The longest text a filter may hold.
@@ -250,6 +263,9 @@ pub(crate) async fn search_post(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RetrieveParams {
     format: Option<String>,
+    /// The API key, read by the access check (`?apikey=`).
+    #[serde(default, rename = "apikey")]
+    _apikey: Option<String>,
 }
 
 /// `GET /api/v1/certificates/{sha256}?format=json|der|pem`.

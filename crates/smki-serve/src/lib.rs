@@ -9,9 +9,12 @@
 //! A bad request gets a 4xx and one sentence; the store runs on blocking threads.
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod api;
 mod dcc;
 pub mod xml;
+
+pub use access::{Keys, Role, BOXED_TEST_KEY};
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,24 +30,48 @@ pub(crate) struct AppState {
     pub(crate) store: Store,
     /// Numbers the DCC responses' AuditReference.
     pub(crate) requests: AtomicU64,
+    /// The accepted API keys; `None`: no key needed.
+    pub(crate) keys: Option<Keys>,
+    pub(crate) metrics: access::Metrics,
+}
+
+/// How the service runs.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The API keys every request but `/health` must present; `None`: open.
+    pub keys: Option<Keys>,
+}
+
+impl Options {
+    pub fn with_keys(keys: Option<Keys>) -> Options {
+        Options { keys }
+    }
 }
 
 pub(crate) type Shared = Arc<AppState>;
 
 /// The service's routes over `store`.
-pub fn router(store: Store) -> Router {
+pub fn router(store: Store, options: Options) -> Router {
     let state: Shared = Arc::new(AppState {
         store,
         requests: AtomicU64::new(0),
+        keys: options.keys,
+        metrics: access::Metrics::default(),
     });
     Router::new()
         .route("/health", get(api::health))
+        .route("/metrics", get(api::metrics))
         .route("/services/certificatesearch", post(dcc::search))
         .route("/services/retrievecertificate", post(dcc::retrieve))
         .route("/api/v1/certificates", get(api::search_get))
         .route("/api/v1/search", post(api::search_post))
         .route("/api/v1/certificates/{sha256}", get(api::retrieve))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .with_state(state)
 }
 
@@ -53,6 +80,7 @@ pub fn router(store: Store) -> Router {
 pub fn serve(
     store: Store,
     listen: SocketAddr,
+    options: Options,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -62,7 +90,7 @@ pub fn serve(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         ready(listener.local_addr()?);
-        axum::serve(listener, router(store))
+        axum::serve(listener, router(store, options))
             .with_graceful_shutdown(shutdown())
             .await
     })
