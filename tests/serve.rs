@@ -308,7 +308,18 @@ fn the_dcc_client_finds_what_the_ground_truth_says() {
         return;
     };
     let repo = loaded(300, 9);
-    let server = serve(&repo.db());
+    // With access control on, as DCC Boxed has it: the client sends DCC Boxed's published
+    // key, which --boxed-compat accepts beside the key file's.
+    let keys = repo.dir.path().join("keys");
+    std::fs::write(
+        &keys,
+        format!("reader {}\n", sha256_hex(b"another reader key")),
+    )
+    .unwrap();
+    let server = serve_with(
+        &repo.db(),
+        &["--keys", keys.to_str().unwrap(), "--boxed-compat"],
+    );
     // The client answers from its bundled keystore first: ask only for what is not there.
     let bundled = std::fs::read_to_string(
         client.join("node_modules/@smartdcc/dccboxed-keystore/keystore.json"),
@@ -459,7 +470,10 @@ fn the_dcc_client_finds_what_the_ground_truth_says() {
                 .unwrap();
             let sha = sha256_hex(&der);
             // Byte-identical to the store's copy (the JSON API's DER) and to the dump's.
-            let stored = get(&server, &format!("/api/v1/certificates/{sha}?format=der"));
+            let stored = get(
+                &server,
+                &format!("/api/v1/certificates/{sha}?format=der&apikey=u3bg9gt38htd0j2"),
+            );
             assert_eq!(stored.status, 200, "{q}");
             assert_eq!(stored.body, der, "{q}");
             let truth = &repo.truth[&sha];
