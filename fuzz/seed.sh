@@ -95,7 +95,7 @@ if not dcc_certs:
 certs += dcc_certs
 
 for cert in certs:
-    for target in ("certificate", "der_walk", "remediation_roundtrip"):
+    for target in ("certificate", "der_walk", "remediation_roundtrip", "x509_cert_agreement"):
         put(target, cert)
     sig = signature_value(cert)
     if sig:

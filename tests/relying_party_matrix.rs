@@ -1,8 +1,9 @@
 //! The relying-party matrix (issue #16): SMKI-shaped certificates (a device and an
 //! organisation certificate, issued by an SMKI-shaped root: critical certificatePolicies, a
 //! hardwareModuleName, an x500UniqueIdentifier), each in every signature-encoding variant
-//! the simulator's injector writes, plus a non-DER length outside and inside the signed
-//! tbsCertificate, an algorithm mismatch and a bad signature. All six real relying parties
+//! the simulator's injector writes, plus a non-DER length outside the signed
+//! tbsCertificate, of the tbsCertificate itself and of two fields inside it (serialNumber,
+//! validity), an algorithm mismatch and a bad signature. All six real relying parties
 //! are asked what they do with each:
 //!
 //! * Java 17: `CertificateFactory` + `X509Certificate.verify` (tests/java/VerifyCert.java);
@@ -69,6 +70,28 @@ fn tbs_long_form(tbs: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The tbsCertificate with the length of its field `field` (0: version, 1: serialNumber,
+/// ..., 4: validity) written in the long form with one more octet than DER needs.
+fn tbs_field_long_form(tbs: &[u8], field: usize) -> Vec<u8> {
+    let (hl, _) = header(tbs);
+    let mut fields: Vec<Vec<u8>> = elements(&tbs[hl..])
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let f = &fields[field];
+    let (fhl, len) = header(f);
+    // `81 LL` for a short-form length; `8(n+1) 00 <n octets>` for a long-form one.
+    let n = (fhl - 2).max(1);
+    let mut long = vec![f[0], 0x80 | (n as u8 + u8::from(fhl > 2))];
+    if fhl > 2 {
+        long.push(0x00);
+    }
+    long.extend_from_slice(&(len as u32).to_be_bytes()[4 - n..]);
+    long.extend_from_slice(&f[fhl..]);
+    fields[field] = long;
+    tlv(0x30, &fields.concat())
+}
+
 /// The tbsCertificate with its signature AlgorithmIdentifier made ecdsa-with-SHA384.
 fn tbs_sha384(tbs: &[u8]) -> Vec<u8> {
     let (hl, _) = header(tbs);
@@ -128,6 +151,17 @@ fn variants(root: &Root) -> Vec<Variant> {
             &ber_tbs,
             &canonical(&r2, &s2),
         );
+        // CERT_BER inside the signed tbsCertificate (its own header DER), signed again:
+        // the serialNumber's length (a primitive) and the validity's (a constructed).
+        for (field, what) in [(1, "serialNumber"), (4, "validity")] {
+            let ber_tbs = tbs_field_long_form(&tbs, field);
+            let (r2, s2) = root.sign(&ber_tbs);
+            push(
+                format!("CERT_BER: {what} length in long form (signed)"),
+                &ber_tbs,
+                &canonical(&r2, &s2),
+            );
+        }
         // tbsCertificate.signature ecdsa-with-SHA384, signatureAlgorithm SHA-256, signed.
         let mismatch = tbs_sha384(&tbs);
         let (r3, s3) = root.sign(&mismatch);
@@ -187,6 +221,52 @@ fn stable_words(error: &str, dir: &Path) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// A party's reported version at the granularity of [`RelyingParty::tested_with`]:
+/// `openjdk version "17.0.15" ...` -> `OpenJDK 17`, `OpenSSL 3.0.19 ...` -> `OpenSSL 3.0`,
+/// `go1.19.8` -> `Go 1.19`, `pyca/cryptography 48.0.0` -> `pyca/cryptography 48`,
+/// `rustls-webpki 0.103.4 (ring)` -> `rustls-webpki 0.103`, `BouncyCastle 1.72` as it is.
+fn tested_as(rp: RelyingParty, reported: &str) -> String {
+    let first_version_word = |s: &str| -> String {
+        s.split(|c: char| c.is_whitespace() || c == '"')
+            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+            .unwrap_or("?")
+            .to_string()
+    };
+    let parts = |v: &str, n: usize| v.split('.').take(n).collect::<Vec<_>>().join(".");
+    match rp {
+        RelyingParty::Java => format!("OpenJDK {}", parts(&first_version_word(reported), 1)),
+        RelyingParty::Openssl => format!("OpenSSL {}", parts(&first_version_word(reported), 2)),
+        RelyingParty::Bouncycastle => {
+            format!("BouncyCastle {}", parts(&first_version_word(reported), 2))
+        }
+        RelyingParty::Go => format!("Go {}", parts(reported.trim().trim_start_matches("go"), 2)),
+        RelyingParty::Pyca => format!(
+            "pyca/cryptography {}",
+            parts(&first_version_word(reported), 1)
+        ),
+        // 0.x: the minor is the breaking version.
+        RelyingParty::Webpki => {
+            format!("rustls-webpki {}", parts(&first_version_word(reported), 2))
+        }
+        _ => reported.to_string(),
+    }
+}
+
+/// The version of a package in the workspace's Cargo.lock (the one this test links).
+fn locked_version(package: &str) -> String {
+    let lock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"))
+        .expect("Cargo.lock");
+    let mut lines = lock.lines();
+    while let Some(l) = lines.next() {
+        if l == format!("name = \"{package}\"") {
+            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = ")) {
+                return v.trim_matches('"').to_string();
+            }
+        }
+    }
+    panic!("{package} is not in Cargo.lock")
 }
 
 fn accept(b: bool) -> &'static str {
@@ -299,7 +379,7 @@ fn every_prediction_equals_what_every_real_party_does() {
     }
     parties.push((
         RelyingParty::Webpki,
-        "rustls-webpki 0.103 (ring)".into(),
+        format!("rustls-webpki {} (ring)", locked_version("rustls-webpki")),
         variants
             .iter()
             .map(|v| webpki_verify(&root.der, &v.der))
@@ -307,10 +387,39 @@ fn every_prediction_equals_what_every_real_party_does() {
     ));
     parties.sort_by_key(|p| p.0);
 
+    // Every party that ran is the version the predictions name (RelyingParty::tested_with,
+    // the one table inspect and the scan summary show): a different one fails here, so the
+    // table cannot go stale silently.
+    let stale: Vec<String> = parties
+        .iter()
+        .filter(|(rp, reported, _)| tested_as(*rp, reported) != rp.tested_with())
+        .map(|(rp, reported, _)| {
+            format!(
+                "{rp}: the table says {:?}, the real party reports {reported:?} ({:?})",
+                rp.tested_with(),
+                tested_as(*rp, reported)
+            )
+        })
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "RelyingParty::tested_with is not the version that ran: measure the new version and \
+         update the table:\n{}",
+        stale.join("\n")
+    );
+
     // The matrix, and every mismatch.
     let mut mismatches = Vec::new();
     let mut doc = String::from(DOC_HEAD);
-    doc.push_str("\n## Versions\n");
+    doc.push_str(
+        "\n## Versions\nThe table of `RelyingParty::tested_with`, which `smki inspect` shows in each \
+         prediction (`tested_with`) and the scan summary once (`relying_parties`); this test \
+         fails when a party that ran reports another version.\n\n",
+    );
+    for &rp in RelyingParty::ALL {
+        doc.push_str(&format!("- {rp}: {}\n", rp.tested_with()));
+    }
+    doc.push_str("\n## Versions this run reported\n");
     for (rp, version, _) in &parties {
         doc.push_str(&format!("- {rp}: {version}\n"));
     }
@@ -369,14 +478,15 @@ fn every_prediction_equals_what_every_real_party_does() {
     if std::env::var("SMKI_UPDATE_DOCS").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &doc).expect("write docs/relying-parties.md");
     } else if complete {
-        // The versions are recorded, not compared (a patch release elsewhere is no change of
-        // behaviour); everything else must be what this run made.
+        // The versions this run reported are recorded, not compared (a patch release
+        // elsewhere is no change of behaviour; the table's granularity is compared above);
+        // everything else must be what this run made.
         let without_versions = |text: &str| -> String {
             let mut skip = false;
             text.lines()
                 .filter(|l| {
                     if l.starts_with("## ") {
-                        skip = *l == "## Versions";
+                        skip = *l == "## Versions this run reported";
                     }
                     !skip
                 })
@@ -404,7 +514,8 @@ Two SMKI-shaped certificates, a device and an organisation certificate issued by
 SMKI-shaped root (critical certificatePolicies; the device's critical subjectAltName with a
 hardwareModuleName; the organisation's x500UniqueIdentifier BIT STRING in its subject),
 each in every signature-encoding variant the simulator's injector writes (named by the
-defect code it makes), plus a long-form length outside and inside the signed
-tbsCertificate, an algorithm mismatch and a bad signature. Each party is asked with the
-root as the issuer (OpenSSL: `openssl verify -CAfile`; webpki: the only trust anchor).
+defect code it makes), plus a long-form length outside the signed tbsCertificate, of the
+tbsCertificate itself and of its serialNumber and validity, an algorithm mismatch and a bad
+signature. Each party is asked with the root as the issuer (OpenSSL: `openssl verify
+-CAfile`; webpki: the only trust anchor).
 ";

@@ -40,7 +40,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         records.extend(smki_repo::open(path));
     }
     let ex = args.issuers.examiner(records.iter().cloned(), 1)?.examiner;
-    let findings: Vec<Finding> = ex.examine_batch(&records);
+    // Each prediction names the party version it was measured against (docs/predictions.md).
+    let findings: Vec<Finding> = ex
+        .examine_batch(&records)
+        .into_iter()
+        .map(|mut f| {
+            f.predictions = f.predictions.with_tested_with();
+            f
+        })
+        .collect();
     let mut out = output::stdout();
     match args.format {
         Format::Json => {

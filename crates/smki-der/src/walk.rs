@@ -93,6 +93,11 @@ pub enum Rule {
     /// unused-bits octet counts exactly that octet's trailing 0 bits; otherwise
     /// [`BerIssueKind::NamedBitsTrailingZeros`].
     NamedBits,
+    /// A SET OF under a tag other than the universal SET (an IMPLICIT tag, such as a
+    /// CRL distribution point's `nameRelativeToCRLIssuer [1] RelativeDistinguishedName`):
+    /// its components must ascend as those of a tag-0x31 SET (X.690 11.6), else
+    /// [`BerIssueKind::SetOfOrder`].
+    SetOf,
 }
 
 /// The ASN.1 module a walk reads with: which elements it descends into beyond the
@@ -145,8 +150,9 @@ pub fn walk(input: &[u8], base: usize) -> Walk {
 /// redundant leading 0x00 / 0xFF octets (8.3.2); BOOLEANs other than one octet 0x00 / 0xFF
 /// (11.1); BIT STRINGs whose unused-bits octet is missing, > 7, non-zero on empty contents,
 /// or whose unused bits are not zero (11.2); string types in the constructed form (10.2);
-/// the components of a SET (tag 0x31: every SET of X.509 is a SET OF) not in ascending
-/// order of their encodings (11.6); a UTCTime other than `YYMMDDHHMMSSZ` or a
+/// the components of a SET (tag 0x31: every SET of X.509 is a SET OF; a SET OF under
+/// another tag where the schema says so, [`Rule::SetOf`]) not in ascending order of their
+/// encodings (11.6); a UTCTime other than `YYMMDDHHMMSSZ` or a
 /// GeneralizedTime other than `YYYYMMDDHHMMSSZ` (11.7, 11.8, and RFC 5280 4.1.2.5: seconds
 /// present, Zulu, no fraction); and bytes after the root element (reported with the path
 /// `[{index: 1, tag: <first trailing byte>}]`, where a second top-level element would be).
@@ -233,12 +239,17 @@ impl<S: Schema> Walker<'_, '_, S> {
             h.tag,
             Tag::INTEGER | Tag::BOOLEAN | Tag::BIT_STRING | Tag::UTC_TIME | Tag::GENERALIZED_TIME
         ) && !constructed_string(h.tag)
-            && matches!(rule, Rule::Generic);
+            && matches!(rule, Rule::Generic | Rule::SetOf);
         if !plain {
             check(content, &h, rule, self.path, self.w);
         }
         if Tag::is_constructed(h.tag) {
-            self.children(start, end, &mut node, h.tag == Tag::SET);
+            self.children(
+                start,
+                end,
+                &mut node,
+                h.tag == Tag::SET || rule == Rule::SetOf,
+            );
         } else if h.tag == Tag::OCTET_STRING && rule == Rule::Encapsulates {
             self.encapsulated(start, end, &mut node);
         }

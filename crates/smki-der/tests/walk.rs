@@ -273,8 +273,8 @@ fn every_kind_has_a_case() {
 }
 
 /// A schema for the tests: every OCTET STRING holds DER, every BOOLEAN is `DEFAULT FALSE`,
-/// every `[0]` is `[0] EXPLICIT INTEGER DEFAULT 0`, every BIT STRING has named bits. Its
-/// node is the element's tag.
+/// every `[0]` is `[0] EXPLICIT INTEGER DEFAULT 0`, every BIT STRING has named bits, every
+/// `[1]` is an IMPLICIT SET OF. Its node is the element's tag.
 struct TestSchema;
 
 impl Schema for TestSchema {
@@ -297,6 +297,7 @@ impl Schema for TestSchema {
                 value: "version 0",
             },
             0x03 => Rule::NamedBits,
+            0xa1 => Rule::SetOf,
             _ => Rule::Generic,
         }
     }
@@ -372,6 +373,26 @@ const SCHEMA_CASES: &[Case] = &[
         "named BIT STRING, a pad bit set: the generic rule alone",
         "03 02 07 81",
         &[(BitStringPadding, 3, &[(0, 0x03)])],
+    ),
+    (
+        "[1] IMPLICIT SET OF in order",
+        "a1 06 02 01 01 02 01 02",
+        &[],
+    ),
+    (
+        "[1] IMPLICIT SET OF, equal components",
+        "a1 06 02 01 01 02 01 01",
+        &[],
+    ),
+    (
+        "[1] IMPLICIT SET OF out of order",
+        "a1 06 02 01 02 02 01 01",
+        &[(SetOfOrder, 5, &[(0, 0xa1)])],
+    ),
+    (
+        "[2] (no rule) out of order: nothing to order",
+        "a2 06 02 01 02 02 01 01",
+        &[],
     ),
 ];
 

@@ -23,7 +23,9 @@ mod verdict;
 
 pub use examine::{Examiner, Input};
 pub use finding::{At, Finding, FindingDefect, SignatureCheck};
-pub use predict::{certificate_refusals, predict, Prediction, Predictions, RelyingParty};
+pub use predict::{
+    certificate_refusals, predict, Prediction, Predictions, RelyingParty, TestedWith,
+};
 pub use prepare::{ExaminerBuilder, IssuerRejected, IssuersFound, NoRecords, Prepared};
 pub use scan::{for_each_ordered, scan, BATCH};
 pub use summary::{Counts, Summary};

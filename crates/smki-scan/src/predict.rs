@@ -33,6 +33,42 @@ smki_der::vocabulary! {
     }
 }
 
+impl RelyingParty {
+    /// The version of the party the predictions were measured against: the single home of
+    /// these versions. `tests/relying_party_matrix.rs` asks each real party for its version
+    /// and fails when it is not this one (at this granularity: major version, and minor
+    /// where the party's behaviour changes between minors), so the table cannot go stale
+    /// silently; docs/relying-parties.md shows the same.
+    pub const fn tested_with(self) -> &'static str {
+        match self {
+            RelyingParty::Java => "OpenJDK 17",
+            RelyingParty::Openssl => "OpenSSL 3.0",
+            RelyingParty::Bouncycastle => "BouncyCastle 1.72",
+            RelyingParty::Go => "Go 1.19",
+            RelyingParty::Pyca => "pyca/cryptography 48",
+            RelyingParty::Webpki => "rustls-webpki 0.103",
+        }
+    }
+}
+
+/// The table of [`RelyingParty::tested_with`], serialised as one JSON object
+/// `{"java": "OpenJDK 17", ...}` in report order: `tested_with` in `smki inspect`'s
+/// predictions, `relying_parties` in the scan summary (docs/predictions.md says why the
+/// findings lines refer to the summary's table rather than repeating it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TestedWith;
+
+impl Serialize for TestedWith {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(RelyingParty::ALL.len()))?;
+        for &rp in RelyingParty::ALL {
+            m.serialize_entry(rp.as_str(), rp.tested_with())?;
+        }
+        m.end()
+    }
+}
+
 /// One prediction per relying party, with the reason for each rejection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Predictions {
@@ -45,6 +81,11 @@ pub struct Predictions {
     /// Why, for each relying party that rejects (or is unknown), keyed by its name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub reasons: BTreeMap<RelyingParty, String>,
+    /// The version each party's prediction was measured against ([`TestedWith`]): set by
+    /// `smki inspect` ([`Predictions::with_tested_with`]); absent from the findings lines,
+    /// whose scan summary carries the one table instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tested_with: Option<TestedWith>,
 }
 
 impl Predictions {
@@ -57,6 +98,7 @@ impl Predictions {
             pyca: p,
             webpki: p,
             reasons: BTreeMap::new(),
+            tested_with: None,
         };
         if p != Prediction::Accept {
             out.reasons = RelyingParty::ALL
@@ -106,6 +148,11 @@ impl Predictions {
         for &rp in RelyingParty::ALL {
             self.reject(rp, reason.to_string());
         }
+    }
+    /// The same predictions, carrying the versions they were measured against.
+    pub fn with_tested_with(mut self) -> Predictions {
+        self.tested_with = Some(TestedWith);
+        self
     }
     /// The reason given for a relying party, if it does not accept.
     pub fn reason(&self, rp: RelyingParty) -> Option<&str> {
@@ -181,8 +228,10 @@ pub fn predict(sig: &SignatureEncoding, ber: &[CertBer], verifies: bool) -> Pred
         let why = format!("CERT_BER at {}: {}", b.path, b.detail);
         let rejecting: &[RelyingParty] = match b.kind {
             // Measured (tests/relying_party_matrix.rs): Java verifies over the
-            // tbsCertificate re-encoded with a DER header, BouncyCastle over the whole
-            // tbsCertificate re-encoded as DER; OpenSSL over the bytes as they are.
+            // tbsCertificate re-encoded with a DER header (and over the bytes inside it as
+            // they are: the serialNumber's or the validity's long-form length it accepts),
+            // BouncyCastle over the whole tbsCertificate re-encoded as DER; OpenSSL over
+            // the bytes as they are.
             BerIssueKind::LongFormLength
             | BerIssueKind::LengthLeadingZeros
             | BerIssueKind::IndefiniteLength

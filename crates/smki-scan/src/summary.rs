@@ -63,6 +63,9 @@ pub struct Summary {
     pub defects: BTreeMap<&'static str, u64>,
     /// Records per relying party that it is predicted to reject, in name order.
     pub predicted_rejections: BTreeMap<&'static str, u64>,
+    /// The version each party's prediction was measured against: the one table every
+    /// finding's predictions refer to.
+    pub relying_parties: crate::TestedWith,
     /// By issuer (key id and name).
     pub by_issuer: BTreeMap<String, Counts>,
     /// By profile (and device type or role, where known).

@@ -102,6 +102,13 @@ pub fn finding(f: &Finding) -> String {
         pred(p.pyca),
         pred(p.webpki)
     );
+    if p.tested_with.is_some() {
+        let versions: Vec<String> = crate::RelyingParty::ALL
+            .iter()
+            .map(|rp| format!("{rp} {}", rp.tested_with()))
+            .collect();
+        let _ = writeln!(o, "  tested with  {}", versions.join(" | "));
+    }
     o
 }
 

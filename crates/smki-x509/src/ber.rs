@@ -78,8 +78,16 @@ pub fn ber_issues(view: &CertView<'_>) -> Vec<CertBer> {
 ///        digitalSignature        (0), ... decipherOnly (8) }
 ///   ```
 ///
-/// Every SET of the module is a SET OF (RelativeDistinguishedName), which the generic walk
-/// assumes of tag 0x31.
+/// * the one SET OF under an IMPLICIT tag, whose components DER orders as any SET OF's
+///   (X.690 11.6; the generic walk assumes it of tag 0x31 only):
+///   ```text
+///   DistributionPointName ::= CHOICE {
+///        fullName                [0]     GeneralNames,
+///        nameRelativeToCRLIssuer [1]     RelativeDistinguishedName }
+///   ```
+///
+/// Every other SET of the module is a SET OF (RelativeDistinguishedName) under tag 0x31,
+/// which the generic walk orders.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CertificateSchema;
 
@@ -111,6 +119,16 @@ pub enum CertNode {
     CA,
     /// `KeyUsage ::= BIT STRING { digitalSignature (0), ... }`.
     KeyUsage,
+    /// `CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint`.
+    CrlDistributionPoints,
+    /// `DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName
+    /// OPTIONAL, ... }`.
+    DistributionPoint,
+    /// `distributionPoint [0] DistributionPointName` (a CHOICE, so explicitly tagged).
+    DistributionPointName,
+    /// `nameRelativeToCRLIssuer [1] RelativeDistinguishedName`: a SET OF under an IMPLICIT
+    /// tag.
+    NameRelativeToCrlIssuer,
     /// Anywhere else: the generic rules (constructed elements descended into, primitive
     /// contents opaque).
     Other,
@@ -118,9 +136,9 @@ pub enum CertNode {
 
 /// An extension whose definition (RFC 5280 section 4.2.1) [`CertificateSchema`] knows, so
 /// that its extnValue is walked. Each is an [`Oid`] table entry; the definitions of all but
-/// keyUsage and basicConstraints have nothing beyond the generic rules (no DEFAULT, no named
-/// bits, no OCTET STRING holding DER: a GeneralName's iPAddress and an otherName's value
-/// stay as they are).
+/// keyUsage, basicConstraints and cRLDistributionPoints have nothing beyond the generic rules
+/// (no DEFAULT, no named bits, no IMPLICIT SET OF, no OCTET STRING holding DER: a
+/// GeneralName's iPAddress and an otherName's value stay as they are).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownExtension(Oid);
 
@@ -180,9 +198,13 @@ impl Schema for CertificateSchema {
             CertNode::ExtnValue(known) => match known.0 {
                 Oid::BasicConstraints => CertNode::BasicConstraints,
                 Oid::KeyUsage => CertNode::KeyUsage,
+                Oid::CrlDistributionPoints => CertNode::CrlDistributionPoints,
                 _ => CertNode::Other,
             },
             CertNode::BasicConstraints if index == 0 && tag == Tag::BOOLEAN => CertNode::CA,
+            CertNode::CrlDistributionPoints => CertNode::DistributionPoint,
+            CertNode::DistributionPoint if tag == 0xa0 => CertNode::DistributionPointName,
+            CertNode::DistributionPointName if tag == 0xa1 => CertNode::NameRelativeToCrlIssuer,
             _ => CertNode::Other,
         }
     }
@@ -204,6 +226,7 @@ impl Schema for CertificateSchema {
                 value: "cA FALSE",
             },
             CertNode::KeyUsage => Rule::NamedBits,
+            CertNode::NameRelativeToCrlIssuer => Rule::SetOf,
             _ => Rule::Generic,
         }
     }
