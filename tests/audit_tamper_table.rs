@@ -284,7 +284,7 @@ fn load(fmt: Fmt, path: &Path) -> Chunks {
             .iter()
             .map(|l| {
                 assert_eq!(l.record, 0, "one record per file");
-                let file = PathBuf::from(&*l.file);
+                let file = l.file.as_path().to_path_buf();
                 let rel = file.strip_prefix(path).unwrap().to_path_buf();
                 (rel, fs::read(&file).unwrap())
             })
@@ -412,6 +412,7 @@ fn column(root: &Path, fmt: Fmt) -> Column {
         sha256: Some(old_sha256),
         verdict: Verdict::NeedsReissue,
         reason: "the signature does not verify under the issuer key".into(),
+        kept_out: false,
         prev: Default::default(),
     };
     check(
@@ -430,6 +431,7 @@ fn column(root: &Path, fmt: Fmt) -> Column {
         sha256: Some(smki_x509::sha256(&rec.der)),
         verdict: Verdict::NeedsReissue,
         reason: "the signature does not verify under the issuer key".into(),
+        kept_out: false,
         prev: Default::default(),
     };
     check(
@@ -597,6 +599,7 @@ fn column(root: &Path, fmt: Fmt) -> Column {
                     sha256: Some(*old_sha256),
                     verdict: Verdict::Remediable,
                     reason: "remediable, but re-encoding failed: left for later".into(),
+                    kept_out: false,
                     prev: Default::default(),
                 }
             }

@@ -409,6 +409,74 @@ fn a_foreign_directory_is_replaced_only_with_force() {
     assert_eq!(snapshot(&p.join("empty")), forced);
 }
 
+/// `smki simulate --out` goes through the same checks as every tree output: an existing
+/// directory smki did not write is refused (exit 2, nothing changed) unless `--force`; the
+/// simulation carries `.smki-tree` and replaces its own earlier output without `--force`
+/// (no leftover beside it); an input of another command is not a place to simulate into.
+#[test]
+fn simulate_out_is_checked_like_every_tree_output() {
+    let dir = overlap_dir();
+    let p = dir.path();
+    fs::create_dir(p.join("home")).unwrap();
+    fs::write(p.join("home/notes.txt"), b"not smki's").unwrap();
+    let sim = |out: &str, seed: &str, force: bool| {
+        let mut argv = vec![
+            "simulate", "--quiet", "--count", "5", "--seed", seed, "--format", "pem", "--out", out,
+        ];
+        if force {
+            argv.push("--force");
+        }
+        smki_in(p, &argv)
+    };
+    let before = snapshot(p);
+    let o = sim("home", "1", false);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--out home is an existing directory that smki did not write"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(snapshot(p), before, "refused: nothing written");
+    // A file where the directory would go: refused too.
+    let o = sim("in.pem", "1", false);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(snapshot(p), before, "refused: nothing written");
+
+    // A new directory: the simulation, marked as smki's.
+    let o = sim("sim", "1", false);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let first = snapshot(&p.join("sim"));
+    for k in [
+        ".smki-tree",
+        "certificates.pem",
+        "ground-truth.jsonl",
+        "cas/",
+    ] {
+        assert!(first.contains_key(k), "{k}: {first:?}");
+    }
+    // Its own output: replaced without --force, by the other seed's simulation, nothing
+    // left beside it.
+    let o = sim("sim", "2", false);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let second = snapshot(&p.join("sim"));
+    assert_ne!(second["certificates.pem"], first["certificates.pem"]);
+    assert_eq!(
+        second.keys().collect::<Vec<_>>(),
+        first.keys().collect::<Vec<_>>()
+    );
+    let beside: Vec<String> = fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+
+    // --force: the foreign directory's files are gone, the simulation is there.
+    let o = sim("home", "1", true);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(snapshot(&p.join("home")), first);
+}
+
 /// What the final path holds after a kill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Held {

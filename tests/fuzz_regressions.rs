@@ -80,7 +80,7 @@ fn nested_indefinite_lengths_do_not_overflow_the_stack() {
                 .examine(Input::der(&der, &locator));
             assert_eq!(finding.verdict, Verdict::Unreadable);
             // fuzz target readers
-            let records = parse_buffer(&Arc::from("nested"), &der);
+            let records = parse_buffer("nested", &der);
             assert_eq!(records.len(), 1);
             assert!(records[0].is_err());
         },
@@ -125,7 +125,7 @@ fn concatenated_indefinite_records_do_not_overflow_the_stack() {
 #[test]
 fn errors_after_an_indefinite_record_name_file_offsets() {
     let bytes = [0x30, 0x80, 0x00, 0x00, 0x30, 0x05, 0x02];
-    let records = parse_buffer(&Arc::from("tail"), &bytes);
+    let records = parse_buffer("tail", &bytes);
     assert_eq!(records.len(), 2);
     let e = records[1].as_ref().unwrap_err();
     assert_eq!(e.locator.offset, 4);

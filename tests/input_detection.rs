@@ -535,10 +535,7 @@ fn a_truncated_record_does_not_swallow_the_next_certificate() {
                     }
                 }
             };
-            check(
-                &smki_repo::parse_buffer(&Arc::from("t.der"), &bytes),
-                "buffer",
-            );
+            check(&smki_repo::parse_buffer("t.der", &bytes), "buffer");
             if keep % 7 == 0 {
                 check(&read_small(&bytes, 61), "61-byte buffer");
                 check(&read_small(&bytes, 1024), "1 KiB buffer");

@@ -242,7 +242,7 @@ fn issuers_that_cannot_be_read_fail_the_build_and_others_are_listed() {
         .build(1)
         .err()
         .expect("an unreadable issuer record fails the build");
-    assert_eq!(&*e.locator.file, "issuers.der");
+    assert_eq!(e.locator.file, "issuers.der");
     // A TLV, but not a certificate: read, then refused as an issuer.
     let not_a_certificate = smki_repo::parse_buffer(&file, &[0x30, 0x03, 0x02, 0x01, 0x00]);
     let prepared = Examiner::builder(FastBackend)
@@ -256,7 +256,7 @@ fn issuers_that_cannot_be_read_fail_the_build_and_others_are_listed() {
     assert_eq!(prepared.examiner.issuer_count(), 1);
     assert_eq!(prepared.skipped.len(), 1);
     let (locator, why) = &prepared.skipped[0];
-    assert_eq!(&*locator.file, "issuers.der");
+    assert_eq!(locator.file, "issuers.der");
     assert!(
         matches!(why, smki_scan::IssuerRejected::Unreadable(_)),
         "{why:?}"

@@ -421,7 +421,7 @@ fn remediated_defects_are_accepted_and_predictions_hold() {
         .iter()
         .map(typed::<Entry>)
         .filter_map(|e| match &e {
-            Entry::Changed { locator, .. } => Some((PathBuf::from(&*locator.file), e)),
+            Entry::Changed { locator, .. } => Some((locator.file.as_path().to_path_buf(), e)),
             _ => None,
         })
         .collect();

@@ -40,10 +40,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.input.exists() {
         bail!("{}: no such file or directory", args.input.display());
     }
-    let format = match args.format {
-        Some(f) => f,
-        None => smki_repo::dump_format(&args.input)?,
-    };
+    let input_format = smki_repo::dump_format(&args.input)?;
+    let format = args.format.unwrap_or(input_format);
     // Every output is checked against every input and the others, and created as a
     // temporary, before any work; all are committed at the end, the tree last.
     let mut inputs = vec![args.input.as_path()];
@@ -64,8 +62,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         outputs.push(file_output("--json", json));
     }
     plan_outputs(&inputs, &outputs, args.force)?;
-    let mut out =
-        Writer::create(format, &args.out).with_context(|| args.out.display().to_string())?;
+    // Another format than the input's: what is written must read back as written, and the
+    // unreadable records are kept out (listed in the manifest).
+    let mut out = Writer::create(format, &args.out)
+        .with_context(|| args.out.display().to_string())?
+        .converting(format != input_format);
     let mut manifest = ManifestWriter::new(create(&args.manifest)?);
     let mut json = args.run.json.as_deref().map(create).transpose()?;
 
@@ -142,6 +143,12 @@ pub fn text(s: &RemediationSummary) -> String {
         o.push_str(&format!(
             "  remediable but re-encoding did not verify: {} (left alone)\n",
             s.failed
+        ));
+    }
+    if s.kept_out > 0 {
+        o.push_str(&format!(
+            "  unreadable records kept out of the converted dump (listed in the manifest): {}\n",
+            s.kept_out
         ));
     }
     if s.not_copied > 0 {

@@ -1,4 +1,6 @@
 //! `smki simulate`
+use anyhow::Context;
+use smki_repo::outputs::{self, Output, OutputKind};
 use smki_sim::{OutputFormat, SimOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +16,15 @@ pub struct Args {
     /// Output format: der-tree, pem-tree, pem, der, extract.
     #[arg(long, default_value = "der-tree")]
     pub format: OutputFormat,
-    /// Output directory (the dump, cas/ and ground-truth.jsonl go inside).
+    /// Output directory (the dump, cas/ and ground-truth.jsonl go inside). Written as a
+    /// whole and swapped in at the end; an existing directory is replaced only when smki
+    /// wrote it (it holds `.smki-tree`) or it is empty, unless --force.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace an existing directory `--out` that smki did not write (its files are
+    /// deleted).
+    #[arg(long)]
+    pub force: bool,
     /// Share of all certificates with the 2018 defect (the incident's 4% by default).
     #[arg(long, default_value_t = 0.04)]
     pub defect_rate: f64,
@@ -62,7 +70,34 @@ impl Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let summary = smki_sim::simulate(&args.options())?;
+    // --out is a tree output like remediate's: checked before anything is written, the
+    // simulation written beside it (`.DIR.tmp-PID`) and swapped in whole at the end
+    // (docs/outputs.md).
+    let out = Output {
+        flag: "--out",
+        path: &args.out,
+        kind: OutputKind::Tree,
+    };
+    super::plan_outputs(&[], &[out], args.force)?;
+    let temp = outputs::temp_path(&args.out);
+    let mut opts = args.options();
+    opts.out = temp.clone();
+    let simulated = smki_sim::simulate(&opts)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut s| {
+            s.ground_truth = args.out.join("ground-truth.jsonl");
+            s.out = args.out.clone();
+            outputs::commit_tree(&temp, &args.out)
+                .with_context(|| args.out.display().to_string())?;
+            Ok(s)
+        });
+    let summary = match simulated {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&temp);
+            return Err(e);
+        }
+    };
     if !args.quiet {
         writeln!(crate::output::stdout(), "{summary}")?;
     }

@@ -175,7 +175,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 pub fn sample_certificates() -> Vec<Vec<u8>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample/certificates.pem");
     let pem = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    smki_repo::parse_buffer(&"sample".into(), &pem)
+    smki_repo::parse_buffer("sample", &pem)
         .into_iter()
         .map(|r| r.expect("the sample corpus reads").der)
         .collect()

@@ -14,7 +14,6 @@ use crate::{CsvError, Error, Metadata, Record, RecordReader};
 use base64::Engine;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 /// The header the writers use.
 pub const EXTRACT_HEADER: &str =
@@ -242,7 +241,7 @@ pub fn read_extracts<P: AsRef<Path>>(
 
 /// The records of one extract file (an error record when it cannot be opened).
 fn open_extract(path: &Path) -> Box<dyn Iterator<Item = Result<Record, Error>> + Send> {
-    let name: Arc<str> = path.display().to_string().into();
+    let name = crate::FileName::from(path);
     match std::fs::File::open(path) {
         Ok(file) => Box::new(RecordReader::new(
             name,

@@ -19,6 +19,7 @@
 
 mod error;
 mod extract;
+mod name;
 pub mod outputs;
 mod reader;
 mod walk;
@@ -26,6 +27,7 @@ mod writer;
 
 pub use error::{CsvError, Error, ErrorKind, IoError, ObjectKind, PemError};
 pub use extract::{extract_row, read_extracts, EXTRACT_HEADER};
+pub use name::{serial_text, tree_file_name, FileName, TREE_FILES_PER_DIR, TREE_NAME_SHA256_HEX};
 pub use reader::{detect, parse_buffer, Format, Locator, Metadata, Record, RecordReader};
 pub use walk::{
     dump_format, is_extract_file, open, open_file, read_dir_tree, DirTree, Records,

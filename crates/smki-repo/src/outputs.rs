@@ -516,6 +516,16 @@ pub fn test_pause(step: &str) {
     }
 }
 
+/// Marks the complete tree `temp` as smki's ([`TREE_MARKER`]) and puts it in place at
+/// `target` ([`replace_tree`]): how every tree output is committed.
+pub fn commit_tree(temp: &Path, target: &Path) -> io::Result<()> {
+    fs::write(
+        temp.join(TREE_MARKER),
+        b"a directory tree written by smki: smki replaces it without --force\n",
+    )?;
+    replace_tree(temp, target)
+}
+
 /// Puts the complete tree `temp` in place at `target`, crash-safely. At every instant
 /// `target` holds the complete old tree, or the complete new one, or (between steps 2 and 3)
 /// nothing, with the old tree complete at its aside name, which the next run puts back

@@ -1,24 +1,29 @@
 //! Reading certificates: DER (one or concatenated), PEM bundles and extract CSV, streamed; the
 //! detection and resynchronisation rules are in docs/repository.md, "Reading a dump".
 use crate::extract::ExtractColumns;
-use crate::{Error, ErrorKind, ObjectKind, PemError};
+use crate::{Error, ErrorKind, FileName, ObjectKind, PemError};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{BufRead, Read};
 use std::ops::Range;
-use std::sync::Arc;
 
 /// Where a record came from.
+/// In JSON: `file` (the name as text), `file_bytes_hex` (only for a name that is not UTF-8:
+/// its exact bytes), `record`, `line`, `offset` (docs/outputs.md, "File names").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(
+    into = "crate::name::LocatorRepr",
+    try_from = "crate::name::LocatorRepr"
+)]
 pub struct Locator {
-    /// The file (as given on the command line or found in a directory), `-` for stdin.
-    pub file: Arc<str>,
+    /// The file (as given on the command line or found in a directory, its name's bytes
+    /// exactly), `-` for stdin.
+    pub file: FileName,
     /// 0-based index of the record within the file.
     pub record: usize,
     /// 1-based line, for line-oriented formats (PEM, CSV).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     /// Byte offset of the record within the file.
     pub offset: usize,
@@ -359,8 +364,8 @@ fn der_shape(bytes: &[u8], len: usize) -> (Shape, bool) {
 /// Reads every certificate in `bytes` (the whole content of `file`), detecting the format.
 /// Records and errors come in file order; a bad record does not stop the others: PEM and
 /// CSV go on at the next block or row, concatenated DER at the next certificate.
-pub fn parse_buffer(file: &Arc<str>, bytes: &[u8]) -> Vec<Result<Record, Error>> {
-    RecordReader::new(file.clone(), bytes).collect()
+pub fn parse_buffer(file: impl Into<FileName>, bytes: &[u8]) -> Vec<Result<Record, Error>> {
+    RecordReader::new(file, bytes).collect()
 }
 
 enum State {
@@ -388,7 +393,7 @@ struct PemBlock {
 /// content as it is read): an iterator of records and errors in file order, reading the
 /// source incrementally so that memory stays bounded by the largest record, not the file.
 pub struct RecordReader<R> {
-    file: Arc<str>,
+    file: FileName,
     src: R,
     state: State,
     /// The format, once the content showed it.
@@ -421,9 +426,9 @@ pub struct RecordReader<R> {
 
 impl<R: BufRead> RecordReader<R> {
     /// A reader of `src`, whose records are located as coming from `file`.
-    pub fn new(file: Arc<str>, src: R) -> Self {
+    pub fn new(file: impl Into<FileName>, src: R) -> Self {
         RecordReader {
-            file,
+            file: file.into(),
             src,
             state: State::Detect,
             detected: None,
@@ -1053,6 +1058,7 @@ impl<R: BufRead> Iterator for RecordReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn pem_and_der() {

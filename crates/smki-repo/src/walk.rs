@@ -5,7 +5,6 @@ use crate::{read_extracts, Error, ErrorKind, Format, Locator, OutputFormat, Reco
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// File name extensions of certificate files in a directory tree (case-insensitive).
 pub const CERT_EXTENSIONS: &[&str] = &["der", "cer", "crt", "pem"];
@@ -22,7 +21,7 @@ fn file_error(path: &Path, kind: ErrorKind) -> Error {
     Error::new(
         kind,
         Locator {
-            file: path.display().to_string().into(),
+            file: path.into(),
             record: 0,
             line: None,
             offset: 0,
@@ -144,7 +143,7 @@ impl Iterator for DirTree {
 pub fn open(path: &Path) -> Records {
     if path.as_os_str() == "-" {
         let stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
-        return Box::new(RecordReader::new("-".into(), stdin));
+        return Box::new(RecordReader::new("-", stdin));
     }
     let in_tree = path.is_dir();
     let mut tree = read_dir_tree(path);
@@ -178,15 +177,26 @@ pub fn open(path: &Path) -> Records {
 }
 
 /// The shape of a dump, from its content, for writing another like it: a directory is a
-/// DER or PEM tree (by its first certificate file) or an extract (no certificate files); a
+/// DER or PEM tree (by the content of its first certificate file) or an extract (no
+/// certificate files); a
 /// file is detected by reading it up to its first record.
 pub fn dump_format(path: &Path) -> Result<OutputFormat, Error> {
     if path.is_dir() {
         let first = read_dir_tree(path).flatten().find(|f| !is_extract_file(f));
-        return Ok(match first {
-            Some(f) if has_extension(&f, &["pem"]) => OutputFormat::PemTree,
-            Some(_) => OutputFormat::DerTree,
-            None => OutputFormat::Extract,
+        let Some(first) = first else {
+            return Ok(OutputFormat::Extract);
+        };
+        // By the content of the first certificate file (its name's extension when it shows
+        // nothing: empty, unreadable).
+        let read = open_file(&first).ok().and_then(|mut r| {
+            r.next();
+            r.format()
+        });
+        return Ok(match read {
+            Some(Format::Pem | Format::Extract) => OutputFormat::PemTree,
+            Some(Format::Der) => OutputFormat::DerTree,
+            _ if has_extension(&first, &["pem"]) => OutputFormat::PemTree,
+            _ => OutputFormat::DerTree,
         });
     }
     // The reader decides while it reads: up to the first record (a PEM bundle may have any
@@ -207,9 +217,8 @@ pub fn dump_format(path: &Path) -> Result<OutputFormat, Error> {
 /// A streaming reader over one file.
 pub fn open_file(path: &Path) -> Result<RecordReader<std::io::BufReader<fs::File>>, Error> {
     let file = fs::File::open(path).map_err(|e| file_error(path, ErrorKind::io(e)))?;
-    let name: Arc<str> = path.display().to_string().into();
     Ok(RecordReader::new(
-        name,
+        path,
         std::io::BufReader::with_capacity(1 << 16, file),
     ))
 }

@@ -258,14 +258,19 @@ enum Sink {
 }
 
 /// Writes records in order in one format. For a tree, `target` is the directory; each
-/// record goes to the relative path given (or derived from its locator: see
-/// [`Writer::with_input_root`]). Otherwise `target` is the file.
+/// record goes to the relative path given, or, with [`Writer::write`], the path of its file
+/// under the input root ([`Writer::with_input_root`]) or else [`crate::tree_file_name`].
+/// Otherwise `target` is the file. A tree file is never overwritten: a record for a path
+/// already written (other than the file written last, which a record is appended to) is an
+/// error, and nothing is committed (docs/outputs.md, "Converting a dump").
 pub struct Writer {
     sink: Sink,
     input_root: Option<PathBuf>,
     /// For a tree: write each record in the encoding it was read in (PEM when it came from
     /// a line-oriented file, else DER) rather than the tree's format.
     keep_encoding: bool,
+    /// The input is in another format: every record written must read back as written.
+    converting: bool,
 }
 
 impl Writer {
@@ -307,6 +312,7 @@ impl Writer {
             sink,
             input_root: None,
             keep_encoding: false,
+            converting: false,
         })
     }
 
@@ -318,55 +324,85 @@ impl Writer {
     }
 
     /// For a tree: records written with [`Writer::write`] keep their path relative to
-    /// `root` (the directory they were read from).
+    /// `root` (the directory they were read from), unless they come from an extract file.
     pub fn with_input_root(mut self, root: &Path) -> Self {
         self.input_root = Some(root.to_path_buf());
         self
     }
 
-    /// Writes a record: to a tree, at its locator's path relative to the input root (its
-    /// file name when it is not under the root); elsewhere appended.
-    pub fn write(&mut self, rec: &Record) -> io::Result<Written> {
-        let rel = self.relative(&rec.locator);
+    /// The output's format is not the input's (`converting`): each record written is read
+    /// back with the reader first, and a record that would not read back as the same bytes
+    /// (and, in an extract, with a serial) is refused with an error naming it. A record that
+    /// does not read at all cannot be converted: the caller keeps it out
+    /// ([`Writer::is_converting`]; docs/outputs.md, "Converting a dump").
+    pub fn converting(mut self, converting: bool) -> Self {
+        self.converting = converting;
+        self
+    }
+
+    /// See [`Writer::converting`].
+    pub fn is_converting(&self) -> bool {
+        self.converting
+    }
+
+    fn format(&self) -> OutputFormat {
+        match &self.sink {
+            Sink::Tree { format, .. } | Sink::File { format, .. } => *format,
+        }
+    }
+
+    /// Writes record `index` (its 0-based position in the input dump): to a tree, at its
+    /// locator's path relative to the input root, or, for a record that does not come from
+    /// a certificate file under the root, at [`crate::tree_file_name`]; elsewhere appended.
+    pub fn write(&mut self, index: u64, rec: &Record) -> io::Result<Written> {
+        let rel = self.relative(index, &rec.locator, &rec.der, self.record_format(rec));
         self.write_at(rel.as_deref(), rec)
     }
 
     /// Writes the bytes of a record the reader could not read (`Error::raw`) where that
-    /// record stood, unaltered.
+    /// record stood, unaltered (never in a conversion: they would not read back).
     pub fn write_unreadable(
         &mut self,
+        index: u64,
         locator: &crate::Locator,
         raw: &[u8],
     ) -> io::Result<Written> {
-        let rel = self.relative(locator);
+        let rel = self.relative(index, locator, raw, self.format());
         self.write_raw(rel.as_deref(), raw)
     }
 
-    /// For a tree: the path of a record's file relative to the input root.
-    fn relative(&self, locator: &crate::Locator) -> Option<String> {
+    /// For a tree: the path of a record's file (see [`Writer::write`]).
+    fn relative(
+        &self,
+        index: u64,
+        locator: &crate::Locator,
+        bytes: &[u8],
+        format: OutputFormat,
+    ) -> Option<PathBuf> {
         if !matches!(self.sink, Sink::Tree { .. }) {
             return None;
         }
-        let file = Path::new(&*locator.file);
-        let rel = self
+        let file = locator.file.as_path();
+        let under_root = self
             .input_root
             .as_deref()
             .and_then(|r| file.strip_prefix(r).ok())
-            .unwrap_or_else(|| {
-                file.file_name()
-                    .map(Path::new)
-                    .unwrap_or(Path::new("certificate"))
-            });
-        Some(rel.to_string_lossy().into_owned())
+            .filter(|rel| !rel.as_os_str().is_empty() && !crate::is_extract_file(file));
+        Some(match under_root {
+            Some(rel) => rel.to_path_buf(),
+            None => {
+                let mut name = crate::tree_file_name(index, bytes).into_os_string();
+                name.push(".");
+                name.push(format.extension());
+                PathBuf::from(name)
+            }
+        })
     }
 
-    /// Writes a record; `rel` is its relative path in a tree (ignored otherwise; required
-    /// for a tree).
-    pub fn write_at(&mut self, rel: Option<&str>, rec: &Record) -> io::Result<Written> {
-        let format = match &self.sink {
-            Sink::Tree { format, .. } | Sink::File { format, .. } => *format,
-        };
-        let format = match format {
+    /// The format a record is written in: the writer's, or for a tree keeping encodings,
+    /// the one it was read in.
+    fn record_format(&self, rec: &Record) -> OutputFormat {
+        match self.format() {
             OutputFormat::DerTree | OutputFormat::PemTree if self.keep_encoding => {
                 if rec.locator.line.is_some() {
                     OutputFormat::PemTree
@@ -375,18 +411,48 @@ impl Writer {
                 }
             }
             f => f,
-        };
+        }
+    }
+
+    /// Writes a record; `rel` is its relative path in a tree (ignored otherwise; required
+    /// for a tree). In an extract, a record without a serial of its own (from a dump that
+    /// is not an extract) is listed under its certificate's ([`crate::serial_text`]).
+    pub fn write_at(&mut self, rel: Option<&Path>, rec: &Record) -> io::Result<Written> {
+        let format = self.record_format(rec);
         let bytes = match format {
             OutputFormat::DerTree | OutputFormat::Der => rec.der.clone(),
             OutputFormat::PemTree | OutputFormat::Pem => pem_block(&rec.der).into_bytes(),
-            OutputFormat::Extract => extract_row(&rec.der, rec.meta.as_ref()).into_bytes(),
+            OutputFormat::Extract => {
+                let serial = rec.meta.as_ref().and_then(|m| m.serial.as_ref());
+                let row = if serial.is_some() {
+                    extract_row(&rec.der, rec.meta.as_ref())
+                } else {
+                    let meta = crate::Metadata {
+                        serial: crate::serial_text(&rec.der),
+                        ..rec.meta.clone().unwrap_or_default()
+                    };
+                    extract_row(&rec.der, Some(&meta))
+                };
+                row.into_bytes()
+            }
         };
+        if self.converting {
+            reads_back(format, &bytes, &rec.der).map_err(|why| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: cannot be written as {format}: {why}; the conversion is refused",
+                        rec.locator
+                    ),
+                )
+            })?;
+        }
         self.write_raw(rel, &bytes)
     }
 
     /// Writes `bytes` verbatim as one record (an unreadable record, a hand-made PEM block or
     /// CSV row: the caller supplies the complete text, line feed included).
-    pub fn write_raw(&mut self, rel: Option<&str>, bytes: &[u8]) -> io::Result<Written> {
+    pub fn write_raw(&mut self, rel: Option<&Path>, bytes: &[u8]) -> io::Result<Written> {
         match &mut self.sink {
             Sink::Tree {
                 temp,
@@ -395,18 +461,17 @@ impl Writer {
                 last,
                 ..
             } => {
-                let rel = rel.ok_or_else(|| {
+                let rel_path = rel.ok_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "a tree needs a relative path")
                 })?;
-                let rel_path = Path::new(rel);
                 if rel_path.is_absolute()
                     || rel_path
                         .components()
-                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                        .any(|c| !matches!(c, std::path::Component::Normal(_)))
                 {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidInput,
-                        format!("bad relative path {rel:?}"),
+                        format!("bad relative path {}", rel_path.display()),
                     ));
                 }
                 let path = temp.join(rel_path);
@@ -426,14 +491,33 @@ impl Writer {
                         *n - 1
                     }
                     _ => {
-                        fs::write(&path, bytes)?;
+                        // Never over a file written before: two records for one name is a
+                        // record lost.
+                        let mut f = fs::OpenOptions::new()
+                            .write(true)
+                            .create_new(true)
+                            .open(&path)
+                            .map_err(|e| {
+                                if e.kind() == io::ErrorKind::AlreadyExists {
+                                    io::Error::new(
+                                        io::ErrorKind::AlreadyExists,
+                                        format!(
+                                            "two records for the tree file {}: refused (a tree file is never overwritten)",
+                                            crate::FileName::from(rel_path)
+                                        ),
+                                    )
+                                } else {
+                                    e
+                                }
+                            })?;
+                        f.write_all(bytes)?;
                         *files += 1;
                         *last = Some((path, 1));
                         0
                     }
                 };
                 Ok(Written {
-                    file: rel.replace('\\', "/"),
+                    file: rel_path.to_string_lossy().replace('\\', "/"),
                     record,
                 })
             }
@@ -469,21 +553,84 @@ impl Writer {
     /// by [`crate::outputs::replace_tree`] (with its [`crate::outputs::TREE_MARKER`]).
     pub fn finish(self) -> io::Result<()> {
         match self.sink {
-            Sink::Tree { target, temp, .. } => {
-                fs::write(
-                    temp.join(crate::outputs::TREE_MARKER),
-                    b"a directory tree written by smki: smki replaces it without --force\n",
-                )?;
-                crate::outputs::replace_tree(&temp, &target)
-            }
+            Sink::Tree { target, temp, .. } => crate::outputs::commit_tree(&temp, &target),
             Sink::File { file, .. } => file.commit(),
         }
+    }
+}
+
+/// Does `bytes` (one record as written in `format`) read back, alone, as exactly one
+/// record of `der` (with a serial, in an extract)? Why not, otherwise.
+fn reads_back(format: OutputFormat, bytes: &[u8], der: &[u8]) -> Result<(), String> {
+    let text;
+    let bytes = if format == OutputFormat::Extract {
+        text = [EXTRACT_HEADER.as_bytes(), b"\n", bytes].concat();
+        &text[..]
+    } else {
+        bytes
+    };
+    let mut read = crate::parse_buffer("", bytes).into_iter();
+    match (read.next(), read.next()) {
+        (Some(Ok(r)), None) if r.der == der => Ok(()),
+        (Some(Ok(_)), None) => Err("it reads back as other bytes".into()),
+        (Some(Err(e)), None) => Err(format!("it would not read back ({})", e.kind)),
+        (None, _) => Err("it reads back as nothing".into()),
+        (Some(_), Some(_)) => Err("it reads back as several records".into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tree file is never overwritten: a record for a path written before (not the last
+    /// one, which is appended to) is refused; byte-identical records from a file get names
+    /// of their own (their positions), in the input's order.
+    #[test]
+    fn tree_names_are_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = |file: &str| Record {
+            locator: crate::Locator {
+                file: file.into(),
+                record: 0,
+                line: None,
+                offset: 0,
+            },
+            der: vec![0x30, 0x03, 0x02, 0x01, 0x05],
+            meta: None,
+        };
+        let mut w = Writer::create(OutputFormat::DerTree, &dir.path().join("t")).unwrap();
+        w.write_at(Some(Path::new("a.der")), &rec("x")).unwrap();
+        assert_eq!(
+            w.write_at(Some(Path::new("a.der")), &rec("x"))
+                .unwrap()
+                .record,
+            1,
+            "appended"
+        );
+        w.write_at(Some(Path::new("b.der")), &rec("x")).unwrap();
+        let e = w.write_at(Some(Path::new("a.der")), &rec("x")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists, "{e}");
+        assert!(e.to_string().contains("a.der"), "{e}");
+        drop(w);
+
+        let mut w = Writer::create(OutputFormat::DerTree, &dir.path().join("u")).unwrap();
+        let names: Vec<String> = (0..3)
+            .map(|i| w.write(i, &rec("dump.der")).unwrap().file)
+            .collect();
+        w.finish().unwrap();
+        assert_eq!(names.len(), 3);
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, names, "unique, in the input's order");
+        assert!(
+            names[2].starts_with("000000/0000000002-noserial-"),
+            "{names:?}"
+        );
+        let read: Vec<_> = crate::open(&dir.path().join("u")).collect();
+        assert_eq!(read.len(), 3);
+    }
 
     /// Written across several background syncs (in odd-sized writes), the committed file
     /// holds every byte in order; dropped uncommitted, nothing is left, not even the temp.

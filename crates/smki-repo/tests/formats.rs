@@ -2,7 +2,6 @@
 //! unreadable files are errors with their place, and the rest is read.
 use smki_repo::*;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// A DER SEQUENCE of `n` content octets (long-form length from 128).
 fn fake_der(i: usize, n: usize) -> Vec<u8> {
@@ -55,7 +54,7 @@ fn every_format_round_trips() {
             .unwrap()
             .with_input_root(Path::new("t"));
         for (i, r) in recs.iter().enumerate() {
-            let at = w.write(r).unwrap();
+            let at = w.write(i as u64, r).unwrap();
             if format.is_tree() {
                 assert_eq!(at.file, format!("{}/{i:04}.der", i % 3));
             } else {
@@ -96,8 +95,8 @@ fn extract_full_and_deltas_apply_in_order() {
     let write = |name: &str, rows: &[Record]| -> PathBuf {
         let p = dir.path().join(name);
         let mut w = Writer::create(OutputFormat::Extract, &p).unwrap();
-        for r in rows {
-            w.write(r).unwrap();
+        for (i, r) in rows.iter().enumerate() {
+            w.write(i as u64, r).unwrap();
         }
         w.finish().unwrap();
         p
@@ -125,7 +124,7 @@ fn a_bad_row_is_an_error_with_line_and_offset_and_the_rest_is_read() {
         "04,\"CN=A,OU=02\",,I,02,KA,N,,2017-03-01,MAMCAQY=\n",
     ];
     let text = rows.concat();
-    let out = parse_buffer(&Arc::from("x.csv"), text.as_bytes());
+    let out = parse_buffer("x.csv", text.as_bytes());
     assert_eq!(out.len(), 4);
     assert_eq!(out[0].as_ref().unwrap().der, [0x30, 0x03, 0x02, 0x01, 0x05]);
     let e = out[1].as_ref().unwrap_err();
@@ -188,7 +187,7 @@ fn streaming_der_reads_long_and_indefinite_lengths() {
     bytes.extend_from_slice(&[0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00]);
     bytes.extend_from_slice(&fake_der(2, 20));
     bytes.extend_from_slice(b"\n");
-    let out = parse_buffer(&Arc::from("c.der"), &bytes);
+    let out = parse_buffer("c.der", &bytes);
     assert_eq!(out.len(), 3, "{out:?}");
     assert_eq!(
         out[1].as_ref().unwrap().der,
@@ -223,7 +222,9 @@ fn two_symlink_loops_are_each_reported_once_as_loops_and_the_walk_goes_on() {
     let loops: Vec<(&str, &Path)> = errors
         .iter()
         .filter_map(|e| match &e.kind {
-            ErrorKind::SymlinkLoop { target } => Some((&*e.locator.file, target.as_path())),
+            ErrorKind::SymlinkLoop { target } => {
+                Some((e.locator.file.to_str().unwrap(), target.as_path()))
+            }
             _ => None,
         })
         .collect();
@@ -257,8 +258,8 @@ fn open_reads_the_certificate_files_then_the_extracts_of_a_tree_in_one_walk() {
     std::fs::write(root.join("x/y/cert.der"), &recs[0].der).unwrap();
     let write = |name: &str, rows: &[Record]| {
         let mut w = Writer::create(OutputFormat::Extract, &root.join(name)).unwrap();
-        for r in rows {
-            w.write(r).unwrap();
+        for (i, r) in rows.iter().enumerate() {
+            w.write(i as u64, r).unwrap();
         }
         w.finish().unwrap();
     };
@@ -269,7 +270,10 @@ fn open_reads_the_certificate_files_then_the_extracts_of_a_tree_in_one_walk() {
     write("a-delta-20210325.csv", &[revoked, recs[4].clone()]);
     write("x/full-20210324.csv", &recs[1..4]);
     let all: Vec<Record> = open(root).map(|r| r.unwrap()).collect();
-    let files: Vec<&str> = all.iter().map(|r| &*r.locator.file).collect();
+    let files: Vec<&str> = all
+        .iter()
+        .map(|r| r.locator.file.to_str().unwrap())
+        .collect();
     assert_eq!(all.len(), 5, "{files:?}");
     assert!(files[0].ends_with("x/y/cert.der"));
     assert_eq!(all[0].der, recs[0].der);
@@ -295,20 +299,24 @@ fn dump_format_names_the_shape_of_a_dump() {
         (OutputFormat::Extract, "e.csv"),
     ] {
         let mut w = Writer::create(format, &root.join(name)).unwrap();
-        for r in &recs {
-            w.write(r).unwrap();
+        for (i, r) in recs.iter().enumerate() {
+            w.write(i as u64, r).unwrap();
         }
         w.finish().unwrap();
         assert_eq!(dump_format(&root.join(name)).unwrap(), format, "{name}");
     }
-    // A tree is named by its first certificate file (extracts beside it do not count).
-    for (format, file) in [
-        (OutputFormat::DerTree, "dt/b/1.der"),
-        (OutputFormat::PemTree, "pt/b/1.pem"),
+    // A tree is named by the content of its first certificate file, whatever its name's
+    // extension (extracts beside it do not count).
+    let pem = smki_repo::pem_block(&recs[0].der).into_bytes();
+    for (format, file, bytes) in [
+        (OutputFormat::DerTree, "dt/b/1.der", &recs[0].der),
+        (OutputFormat::PemTree, "pt/b/1.pem", &pem),
+        (OutputFormat::PemTree, "pc/b/1.crt", &pem),
+        (OutputFormat::DerTree, "dp/b/1.pem", &recs[0].der),
     ] {
         let path = root.join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &recs[0].der).unwrap();
+        std::fs::write(&path, bytes).unwrap();
         std::fs::copy(root.join("e.csv"), path.with_file_name("a.csv")).unwrap();
         let tree = path.parent().unwrap().parent().unwrap();
         assert_eq!(dump_format(tree).unwrap(), format, "{file}");
@@ -353,7 +361,7 @@ fn errors_keep_their_facts() {
     let mut bytes = fake_der(1, 20);
     let at = bytes.len();
     bytes.extend_from_slice(&[0x30, 0x10, 0x00]);
-    let recs = parse_buffer(&Arc::from("t.der"), &bytes);
+    let recs = parse_buffer("t.der", &bytes);
     let e = recs[1].as_ref().unwrap_err();
     let ErrorKind::Der(der) = &e.kind else {
         panic!("{e:?}")
@@ -367,15 +375,11 @@ fn errors_keep_their_facts() {
     );
     // Base64 in PEM and extract rows.
     let pem = "-----BEGIN CERTIFICATE-----\nM!!!\n-----END CERTIFICATE-----\n";
-    let e = parse_buffer(&Arc::from("p"), pem.as_bytes())
-        .remove(0)
-        .unwrap_err();
+    let e = parse_buffer("p", pem.as_bytes()).remove(0).unwrap_err();
     assert!(matches!(e.kind, ErrorKind::Pem(PemError::Base64(_))), "{e}");
     assert!(e.source().is_some());
     let csv = format!("{EXTRACT_HEADER}\n01,,,I,,,Q,,,MAMCAQU=\n");
-    let e = parse_buffer(&Arc::from("c"), csv.as_bytes())
-        .remove(0)
-        .unwrap_err();
+    let e = parse_buffer("c", csv.as_bytes()).remove(0).unwrap_err();
     assert_eq!(
         e.kind,
         ErrorKind::Csv(CsvError::ManufacturingFlag("Q".into()))

@@ -17,7 +17,7 @@ use crate::finding::code_names;
 use crate::manifest::{read_manifest, Entry};
 use crate::{for_each_ordered, Examiner, Finding, Input, Verdict};
 use serde::Serialize;
-use smki_repo::{Error as RecordError, Locator, Metadata, Record};
+use smki_repo::{Error as RecordError, FileName, Locator, Metadata, Record};
 use smki_verify::Backend;
 use smki_x509::CertView;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -100,10 +100,17 @@ pub struct AuditReport {
     pub changed: u64,
     /// Records not clean and left alone (listed in the manifest).
     pub left_alone: u64,
+    /// Of those, unreadable records kept out of a converted dump (listed with `kept_out`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub kept_out: u64,
     pub manifest_entries: u64,
     pub failures: Vec<AuditFailure>,
     /// Failures per code (in name order).
     pub failure_counts: BTreeMap<&'static str, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl AuditReport {
@@ -407,6 +414,8 @@ enum Kind {
     Unchanged,
     Changed,
     LeftAlone,
+    /// Left alone, and kept out of a converted dump.
+    KeptOut,
     Other,
 }
 
@@ -417,35 +426,64 @@ pub struct Roots {
     original: Option<PathBuf>,
     /// The remediated dump as given.
     remediated: Option<PathBuf>,
-    /// Both are directory trees (looked up once).
-    trees: bool,
+    /// The original is a directory tree (looked up once).
+    original_tree: bool,
+    /// The remediated dump is a directory tree.
+    remediated_tree: bool,
+    /// The two dumps are in different formats (`smki_repo::dump_format`): a conversion,
+    /// which keeps unreadable records out.
+    conversion: bool,
 }
 
 impl Roots {
     /// The dumps at these paths.
     pub fn of(original: &Path, remediated: &Path) -> Roots {
+        let format = |p: &Path| smki_repo::dump_format(p).ok();
         Roots {
             original: Some(original.to_path_buf()),
             remediated: Some(remediated.to_path_buf()),
-            trees: original.is_dir() && remediated.is_dir(),
+            original_tree: original.is_dir(),
+            remediated_tree: remediated.is_dir(),
+            conversion: format(original) != format(remediated),
         }
     }
     /// The relative path of `file` in a dump: under its directory, or the file's name for a
     /// dump that is one file.
-    fn relative<'a>(root: Option<&Path>, file: &'a str) -> &'a Path {
-        let file = Path::new(file);
+    fn relative<'a>(root: Option<&Path>, file: &'a FileName) -> &'a Path {
+        let file = file.as_path();
         root.and_then(|r| file.strip_prefix(r).ok())
             .filter(|r| !r.as_os_str().is_empty())
             .or_else(|| file.file_name().map(Path::new))
             .unwrap_or(file)
     }
-    /// Both dumps are directory trees: each record keeps its file's relative path.
-    fn trees(&self) -> Option<(&Path, &Path)> {
-        match (&self.original, &self.remediated) {
-            (Some(a), Some(b)) if self.trees => Some((a, b)),
-            _ => None,
+    /// Where the remediation writes record `index` in a remediated tree, as the writer names
+    /// it (`smki_repo::Writer::write`): a record from a certificate file of an original
+    /// tree under that file's relative path; any other under `smki_repo::tree_file_name` of
+    /// its index and the bytes written (compared without the extension). None when the
+    /// remediated dump is not a tree.
+    fn expected_name(&self, index: u64, x: &Locator, y: &Item) -> Option<ExpectedName> {
+        if !self.remediated_tree {
+            return None;
         }
+        let from_tree = self.original_tree && !smki_repo::is_extract_file(x.file.as_path());
+        Some(if from_tree {
+            ExpectedName::Same(Roots::relative(self.original.as_deref(), &x.file).to_path_buf())
+        } else {
+            let bytes = match y {
+                Ok(r) => &r.der[..],
+                Err(e) => e.raw.as_deref().unwrap_or_default(),
+            };
+            ExpectedName::Stem(smki_repo::tree_file_name(index, bytes))
+        })
     }
+}
+
+/// The name a record must have in a remediated tree.
+enum ExpectedName {
+    /// Exactly this relative path (the original file's).
+    Same(PathBuf),
+    /// This relative path with an extension (`der` or `pem`).
+    Stem(PathBuf),
 }
 
 /// Audits the remediated dump at `remediated` against the original at `original`, with
@@ -538,6 +576,10 @@ pub fn audit_with<B: Backend>(
                 Kind::Unchanged => report.unchanged += 1,
                 Kind::Changed => report.changed += 1,
                 Kind::LeftAlone => report.left_alone += 1,
+                Kind::KeptOut => {
+                    report.left_alone += 1;
+                    report.kept_out += 1;
+                }
                 Kind::Other => {}
             }
             let order = p.order();
@@ -607,24 +649,31 @@ fn check_batch<B: Backend>(
             _ => None,
         }
     }
-    /// The original of a pair of both.
-    fn original(p: &Pair) -> Option<Input<'_>> {
+    /// The original of a pair of both, or of a record the manifest says was kept out.
+    fn original<'a>(p: &'a Pair, entries: &BTreeMap<u64, Entry>) -> Option<Input<'a>> {
         match p {
             Pair::Both { x, .. } => Some(x.into()),
+            Pair::Dropped(i, x) if kept_out(entries.get(i)) => Some(x.into()),
             _ => None,
         }
     }
-    let n = batch.iter().filter_map(original).count();
+    let examined = |p: &&Pair| original(p, entries).is_some();
+    let n = batch.iter().filter(examined).count();
     let remediated = batch
         .iter()
         .filter_map(changed)
         .map(|(x, y)| Input::der(&y.der, &x.locator));
-    let mut originals = ex.examine_batch(batch.iter().filter_map(original).chain(remediated));
+    let mut originals = ex.examine_batch(
+        batch
+            .iter()
+            .filter_map(|p| original(p, entries))
+            .chain(remediated),
+    );
     let news = originals.split_off(n);
     // The remediable originals left byte for byte: their re-encodings, examined.
     let kept: Vec<(usize, Vec<u8>, &Locator)> = batch
         .iter()
-        .filter(|p| matches!(p, Pair::Both { .. }))
+        .filter(examined)
         .zip(&originals)
         .enumerate()
         .filter_map(|(i, (p, f))| match p {
@@ -648,7 +697,7 @@ fn check_batch<B: Backend>(
     batch
         .iter()
         .map(|p| {
-            let orig = matches!(p, Pair::Both { .. }).then(|| originals.next().expect("examined"));
+            let orig = examined(&p).then(|| originals.next().expect("examined"));
             let fix = orig.as_ref().and_then(|_| fixable.get(&both).copied());
             if orig.is_some() {
                 both += 1;
@@ -674,7 +723,10 @@ fn same_locator(claimed: &Locator, actual: &Locator, root: Option<&Path>) -> boo
         && claimed.line == actual.line
         && claimed.offset == actual.offset
         && (claimed.file == actual.file
-            || Path::new(&*claimed.file).ends_with(Roots::relative(root, &actual.file)))
+            || claimed
+                .file
+                .as_path()
+                .ends_with(Roots::relative(root, &actual.file)))
 }
 
 /// The checks on one aligned pair, given the finding on the original (for a pair of both),
@@ -690,6 +742,10 @@ fn check_pair(
 ) -> PairResult {
     let mut out = Vec::new();
     let (i, x, y, moved) = match p {
+        Pair::Dropped(i, _) if kept_out(entries.get(i)) => {
+            let orig = orig.expect("a record kept out has its original examined");
+            return check_kept_out(*i, orig, entries.get(i), roots);
+        }
         Pair::Dropped(i, x) => {
             out.push(AuditFailure {
                 code: AuditCode::Dropped,
@@ -726,22 +782,30 @@ fn check_pair(
         })
     };
     let entry = entries.get(&i);
+    if kept_out(entry) {
+        fail(
+            AuditCode::ManifestMismatch,
+            "the manifest says kept out of the remediated dump, but the record is in it".into(),
+        );
+    }
     // Where the record is: in a tree made from a tree, under the same relative path; in the
     // original's order.
     let (xl, yl) = (locator(x), locator(y));
-    let renamed = roots.trees().and_then(|(a, b)| {
-        if smki_repo::is_extract_file(Path::new(&*xl.file)) {
-            return None;
-        }
-        let (rx, ry) = (
-            Roots::relative(Some(a), &xl.file),
-            Roots::relative(Some(b), &yl.file),
-        );
-        (rx != ry).then(|| {
+    let renamed = roots.expected_name(i, &xl, y).and_then(|expected| {
+        let ry = Roots::relative(roots.remediated.as_deref(), &yl.file);
+        let (ok, name) = match &expected {
+            ExpectedName::Same(rx) => (rx == ry, rx.clone()),
+            ExpectedName::Stem(stem) => (
+                ry.with_extension("") == *stem
+                    && ry.extension().is_some_and(|e| e == "der" || e == "pem"),
+                stem.with_extension("der|pem"),
+            ),
+        };
+        (!ok).then(|| {
             format!(
                 "{} is {} in the remediated tree",
-                rx.display(),
-                ry.display()
+                FileName::from(name.as_path()),
+                FileName::from(ry)
             )
         })
     });
@@ -847,8 +911,10 @@ fn check_pair(
                 Some(o) => o != m,
                 // Metadata the original did not have: none of what only the repository
                 // knows may appear.
+                // The serial listed is the certificate's, as the writer derives it.
                 None => {
-                    m.status.is_some()
+                    m.serial != smki_repo::serial_text(&yr.der)
+                        || m.status.is_some()
                         || m.role.is_some()
                         || m.usage.is_some()
                         || m.manufacturing.is_some()
@@ -1046,6 +1112,85 @@ fn check_pair(
         ),
     }
     (out, Kind::Changed)
+}
+
+/// Is this a left_alone entry that says its record was kept out of the remediated dump?
+fn kept_out(entry: Option<&Entry>) -> bool {
+    matches!(entry, Some(Entry::LeftAlone { kept_out: true, .. }))
+}
+
+/// A record missing from the remediated dump whose entry says it was kept out: right only
+/// in a conversion, for a record the audit finds unreadable, listed with its own sha256,
+/// locator and verdict (docs/outputs.md, "Converting a dump"). Otherwise the record was
+/// dropped.
+fn check_kept_out(i: u64, orig: Finding, entry: Option<&Entry>, roots: &Roots) -> PairResult {
+    let mut out = Vec::new();
+    let mut fail = |code: AuditCode, detail: String| {
+        out.push(AuditFailure {
+            code,
+            index: Some(i),
+            locator: Some(orig.locator.clone()),
+            detail,
+        })
+    };
+    let Some(Entry::LeftAlone {
+        locator,
+        sha256,
+        verdict,
+        reason,
+        ..
+    }) = entry
+    else {
+        unreachable!("checked by kept_out")
+    };
+    if !roots.conversion {
+        fail(
+            AuditCode::Dropped,
+            "the record is missing from the remediated dump (listed as kept out, but only a conversion to another format keeps records out)".into(),
+        );
+        return (out, Kind::Other);
+    }
+    if orig.verdict != Verdict::Unreadable {
+        fail(
+            AuditCode::Dropped,
+            format!(
+                "the record is missing from the remediated dump (listed as kept out, but it is {}, not unreadable: only unreadable records are kept out)",
+                orig.verdict
+            ),
+        );
+        return (out, Kind::Other);
+    }
+    if !same_locator(locator, &orig.locator, roots.original.as_deref()) {
+        fail(
+            AuditCode::ManifestLocator,
+            format!(
+                "the manifest places record {i} at {locator}; it is at {}",
+                orig.locator
+            ),
+        );
+    }
+    if *sha256 != orig.sha256 {
+        fail(
+            AuditCode::LeftAloneSha256,
+            format!(
+                "the manifest's sha256 {} is not the record's {}",
+                sha256.map(hex::encode).unwrap_or_default(),
+                orig.sha256.map(hex::encode).unwrap_or_default()
+            ),
+        );
+    }
+    if *verdict != Verdict::Unreadable
+        || reason_class(reason, locator) != reason_class(&orig.reason, &orig.locator)
+    {
+        fail(
+            AuditCode::LeftAloneVerdict,
+            format!(
+                "listed as {verdict} ({reason:?}), but the record is unreadable: {:?}",
+                orig.reason
+            ),
+        );
+    }
+    (out, Kind::KeptOut)
 }
 
 /// What differs between the original row's metadata and the remediated row's, field by

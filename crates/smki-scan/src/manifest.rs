@@ -60,6 +60,11 @@ pub enum Entry {
         sha256: Option<Digest>,
         verdict: Verdict,
         reason: String,
+        /// The record is not in the remediated dump: it does not read, and the remediated
+        /// dump is in another format than the original (a conversion), where its bytes
+        /// cannot stand (docs/outputs.md, "Converting a dump"). Written only when true.
+        #[serde(default, skip_serializing_if = "is_false")]
+        kept_out: bool,
         #[serde(default, with = "hexbytes")]
         prev: Digest,
     },
@@ -135,19 +140,23 @@ impl fmt::Debug for Entry {
                 sha256,
                 verdict,
                 reason,
+                kept_out,
                 prev,
-            } => f
-                .debug_struct("LeftAlone")
-                .field("index", index)
-                .field("locator", locator)
-                .field(
-                    "sha256",
-                    &sha256.as_ref().map_or_else(String::new, |d| hex(d)),
-                )
-                .field("verdict", &verdict.as_str())
-                .field("reason", reason)
-                .field("prev", &hex(prev))
-                .finish(),
+            } => {
+                let mut d = f.debug_struct("LeftAlone");
+                d.field("index", index)
+                    .field("locator", locator)
+                    .field(
+                        "sha256",
+                        &sha256.as_ref().map_or_else(String::new, |d| hex(d)),
+                    )
+                    .field("verdict", &verdict.as_str())
+                    .field("reason", reason);
+                if *kept_out {
+                    d.field("kept_out", kept_out);
+                }
+                d.field("prev", &hex(prev)).finish()
+            }
             Entry::End {
                 records,
                 changed,
@@ -162,6 +171,10 @@ impl fmt::Debug for Entry {
                 .finish(),
         }
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// SHA-256 of a manifest line as written, without its line feed.
@@ -353,6 +366,7 @@ mod tests {
             sha256,
             verdict: Verdict::NeedsReissue,
             reason: "the signature does not verify \"here\"".into(),
+            kept_out: false,
             prev: [0x02; 32],
         }
     }

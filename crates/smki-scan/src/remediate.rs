@@ -173,10 +173,21 @@ pub struct RemediationSummary {
     pub failed: u64,
     /// Records the reader could not produce; they cannot be copied.
     pub not_copied: u64,
+    /// Unreadable records kept out of a converted dump (listed in the manifest, with
+    /// `kept_out`; docs/outputs.md, "Converting a dump").
+    #[serde(skip_serializing_if = "is_zero")]
+    pub kept_out: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Remediates `records` in order on `threads` threads: writes every record to `out` (the
 /// re-encoded bytes for the changed ones, the original bytes otherwise) and the manifest.
+/// When `out` converts the dump to another format ([`Writer::is_converting`]), the records
+/// found unreadable are kept out of it and listed (`kept_out` in their manifest entry): in
+/// another format their bytes would not read back as they were.
 pub fn remediate<B: Backend, W: Write + Send>(
     ex: &Examiner<B>,
     records: impl Iterator<Item = Result<Record, RecordError>> + Send,
@@ -195,7 +206,7 @@ pub fn remediate<B: Backend, W: Write + Send>(
             let f = &outcome.finding;
             match (&outcome.action, record) {
                 (Action::Unchanged, Ok(rec)) => {
-                    out.write(&rec)?;
+                    out.write(index, &rec)?;
                     sum.unchanged += 1;
                 }
                 (
@@ -207,10 +218,13 @@ pub fn remediate<B: Backend, W: Write + Send>(
                     },
                     Ok(rec),
                 ) => {
-                    out.write(&Record {
-                        der: der.clone(),
-                        ..rec
-                    })?;
+                    out.write(
+                        index,
+                        &Record {
+                            der: der.clone(),
+                            ..rec
+                        },
+                    )?;
                     manifest.push(Entry::Changed {
                         index,
                         locator: f.locator.clone(),
@@ -233,16 +247,21 @@ pub fn remediate<B: Backend, W: Write + Send>(
                     let reason = action
                         .left_alone_reason(f)
                         .unwrap_or_else(|| f.reason.clone());
+                    // (a record the reader kept no bytes of cannot be copied either way)
+                    let kept_out = out.is_converting()
+                        && f.verdict == Verdict::Unreadable
+                        && !matches!(record, Err(RecordError { raw: None, .. }));
                     match record {
+                        _ if kept_out => sum.kept_out += 1,
                         Ok(rec) => {
-                            out.write(&rec)?;
+                            out.write(index, &rec)?;
                         }
                         Err(RecordError {
                             locator,
                             raw: Some(raw),
                             ..
                         }) => {
-                            out.write_unreadable(&locator, &raw)?;
+                            out.write_unreadable(index, &locator, &raw)?;
                         }
                         Err(_) => sum.not_copied += 1,
                     }
@@ -253,6 +272,7 @@ pub fn remediate<B: Backend, W: Write + Send>(
                         sha256: f.sha256,
                         verdict: f.verdict,
                         reason,
+                        kept_out,
                         prev: Default::default(),
                     })?;
                 }

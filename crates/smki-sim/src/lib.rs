@@ -576,7 +576,8 @@ impl Sink {
             let bytes = render_unreadable(format, g, meta);
             let as_read = as_read(format, &bytes);
             (
-                w.write_raw(Some(&tree_rel), &bytes).map_err(io(&path))?,
+                w.write_raw(Some(Path::new(&tree_rel)), &bytes)
+                    .map_err(io(&path))?,
                 as_read,
             )
         } else {
@@ -591,7 +592,8 @@ impl Sink {
                 meta: Some(meta.clone()),
             };
             (
-                w.write_at(Some(&tree_rel), &rec).map_err(io(&path))?,
+                w.write_at(Some(Path::new(&tree_rel)), &rec)
+                    .map_err(io(&path))?,
                 g.der.clone(),
             )
         };
@@ -714,8 +716,10 @@ fn as_read(format: OutputFormat, bytes: &[u8]) -> Vec<u8> {
     } else {
         bytes.to_vec()
     };
-    let name: std::sync::Arc<str> = "unreadable".into();
-    match smki_repo::parse_buffer(&name, &framed).into_iter().next() {
+    match smki_repo::parse_buffer("unreadable", &framed)
+        .into_iter()
+        .next()
+    {
         Some(Ok(rec)) => rec.der,
         Some(Err(e)) => e.raw.unwrap_or_else(|| bytes.to_vec()),
         None => bytes.to_vec(),

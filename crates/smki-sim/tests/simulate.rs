@@ -152,7 +152,7 @@ fn default_corpus_has_the_incident_rate_and_the_defects_are_real() {
     assert_eq!(s.faulty_signer, 160);
     let cas = Cas::load(dir.path());
     let der = std::fs::read(dir.path().join("certificates.der")).unwrap();
-    let recs = smki_repo::parse_buffer(&"certificates.der".into(), &der);
+    let recs = smki_repo::parse_buffer("certificates.der", &der);
     let gt: Vec<_> = truth(dir.path())
         .into_iter()
         .filter(|t| t["file"] == "certificates.der")
