@@ -544,10 +544,11 @@ enum Point {
     Hook(&'static str),
 }
 
-/// A remediation (`new`'s dump) over the output of an earlier one (`old`'s), killed at 27
+/// A remediation (`new`'s dump) over the output of an earlier one (`old`'s), killed at 28
 /// points: 14 spread evenly over 1.5 times its measured run, 10 dense from 0.9 to 1.8 times
 /// it (the end, where the tree is swapped and the old one removed, on a loaded machine), and
-/// at each named step of the swap. After each kill the
+/// at each named step of the commit (`files-in`: the manifest committed, the tree not yet;
+/// the next run finishes that commit from its journal) and of the swap. After each kill the
 /// final path is absent, or the complete old output, or the complete new one, and the audit
 /// (against the matching reference's input and manifest) passes; the next run cleans up.
 #[test]
@@ -603,7 +604,7 @@ fn a_remediation_killed_anywhere_leaves_the_old_or_the_new_output() {
         .map(|i| Point::After(run_time.mul_f64(1.5 * i as f64 / 13.0)))
         .collect();
     points.extend((0..10).map(|i| Point::After(run_time.mul_f64(0.9 + 0.1 * i as f64))));
-    points.extend(["tree-written", "old-aside", "new-in"].map(Point::Hook));
+    points.extend(["tree-written", "files-in", "old-aside", "new-in"].map(Point::Hook));
 
     let held = |path: &Path| -> Held {
         if fs::symlink_metadata(path).is_err() {
@@ -680,7 +681,33 @@ fn a_remediation_killed_anywhere_leaves_the_old_or_the_new_output() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.starts_with('.'))
             .collect();
-        if state == Held::Absent {
+        let journal = leftovers.iter().any(|l| l.starts_with(".OUT.tmp-commit-"));
+        if journal {
+            // Killed inside the commit (the new manifest in, the old tree still there): the
+            // journal names every output, and the next run finishes that commit before
+            // anything else (shown by pausing it with its own tree written).
+            let mut child = command(Some("tree-written")).spawn().unwrap();
+            let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+            let mut said = Vec::new();
+            for l in lines.by_ref() {
+                let l = l.unwrap();
+                let done = l.contains("paused at tree-written");
+                said.push(l);
+                if done {
+                    break;
+                }
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            assert!(
+                said.iter().any(|l| l.contains("completed the commit")),
+                "{said:?}"
+            );
+            assert_eq!(held(&out), Held::New, "the interrupted commit finished");
+            assert_eq!(manifest_state(&run_dir.join("man.jsonl")), "new");
+            assert!(audit_passes(&new, &out));
+        }
+        if state == Held::Absent && !journal {
             // Killed between the two renames: the old output is complete at its aside name,
             // and the next run puts it back before anything else (shown by pausing that run
             // with its new tree written, before its own swap).
@@ -735,7 +762,10 @@ fn a_remediation_killed_anywhere_leaves_the_old_or_the_new_output() {
                 format!("{state:?}")
             },
             match state {
+                Held::Absent if journal =>
+                    "n/a (commit finished to New by the next run, audit passes)",
                 Held::Absent => "n/a (restored to Old by the next run, audit passes)",
+                _ if journal => "passes (commit finished to New by the next run)",
                 _ => "passes",
             },
             if leftovers.is_empty() {

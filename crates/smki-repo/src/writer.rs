@@ -184,10 +184,23 @@ impl AtomicFile {
         })
     }
 
-    pub fn commit(mut self) -> io::Result<()> {
+    pub fn commit(self) -> io::Result<()> {
+        let staged = self.prepare()?;
+        fs::rename(&staged.temp, &staged.target)?;
+        crate::outputs::sync_parent(&staged.target)
+    }
+
+    /// Everything written is on disk at the temporary name, to be committed with the
+    /// command's other outputs ([`crate::outputs::commit_all`]); the temporary is no longer
+    /// removed when this is dropped (an interrupted commit is the next run's to finish).
+    pub fn prepare(mut self) -> io::Result<crate::outputs::Staged> {
         let out = self.out.take().expect("not committed twice");
         out.into_inner().map_err(|e| e.into_error())?.sync()?;
-        fs::rename(&self.temp, &self.target)
+        Ok(crate::outputs::Staged {
+            temp: self.temp.clone(),
+            target: self.target.clone(),
+            kind: crate::outputs::OutputKind::File,
+        })
     }
 
     /// Writes `bytes` to `target` atomically.
@@ -225,11 +238,13 @@ pub struct Written {
 
 /// A temporary tree, removed when dropped (a run that fails part-way leaves nothing; one that
 /// is killed leaves it for the next run: [`crate::outputs::Plan::recover_leftovers`]).
-struct RemoveOnDrop(PathBuf);
+struct RemoveOnDrop(Option<PathBuf>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_dir_all(p);
+        }
     }
 }
 
@@ -281,7 +296,7 @@ impl Writer {
                 fs::remove_dir_all(&temp)?;
             }
             fs::create_dir_all(&temp)?;
-            let cleanup = RemoveOnDrop(temp.clone());
+            let cleanup = RemoveOnDrop(Some(temp.clone()));
             Sink::Tree {
                 target: target.to_path_buf(),
                 temp,
@@ -552,9 +567,31 @@ impl Writer {
     /// Moves the output into place (replacing an earlier one): a file by one rename, a tree
     /// by [`crate::outputs::replace_tree`] (with its [`crate::outputs::TREE_MARKER`]).
     pub fn finish(self) -> io::Result<()> {
+        crate::outputs::commit_all(&[self.prepare()?])
+    }
+
+    /// The output complete and on disk at its temporary name (a tree with its
+    /// [`crate::outputs::TREE_MARKER`], synced: [`crate::outputs::sync_tree`]), to be
+    /// committed with the
+    /// command's other outputs by [`crate::outputs::commit_all`].
+    pub fn prepare(self) -> io::Result<crate::outputs::Staged> {
         match self.sink {
-            Sink::Tree { target, temp, .. } => crate::outputs::commit_tree(&temp, &target),
-            Sink::File { file, .. } => file.commit(),
+            Sink::Tree {
+                target,
+                temp,
+                mut _cleanup,
+                ..
+            } => {
+                crate::outputs::mark_tree(&temp)?;
+                crate::outputs::sync_tree(&temp)?;
+                _cleanup.0 = None;
+                Ok(crate::outputs::Staged {
+                    temp,
+                    target,
+                    kind: crate::outputs::OutputKind::Tree,
+                })
+            }
+            Sink::File { file, .. } => file.prepare(),
         }
     }
 }

@@ -444,7 +444,10 @@ impl Roots {
             remediated: Some(remediated.to_path_buf()),
             original_tree: original.is_dir(),
             remediated_tree: remediated.is_dir(),
-            conversion: format(original) != format(remediated),
+            conversion: matches!(
+                (format(original), format(remediated)),
+                (Some(a), Some(b)) if a != b
+            ),
         }
     }
     /// The relative path of `file` in a dump: under its directory, or the file's name for a
