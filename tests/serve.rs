@@ -1264,3 +1264,369 @@ fn load_benchmark() {
     let (rate, p50, p99) = load_run(&repo, &server, 64, per_client);
     eprintln!("64 clients x {per_client} requests on {certs} certificates: {rate:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
 }
+
+/// `smki scan --json` of `paths` with `issuers`, without its timings.
+fn scan_summary(paths: &[PathBuf], issuers: &Path) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("scan.json");
+    let out = smki()
+        .arg("scan")
+        .args(paths)
+        .arg("--issuers")
+        .arg(issuers)
+        .args(["-q", "--json"])
+        .arg(&json)
+        .output()
+        .expect("smki scan");
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for k in ["elapsed_seconds", "records_per_second", "threads"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    v
+}
+
+/// `smki repo load` of `paths` into `db`, its changes recorded on `day`: the summary.
+fn load_on(db: &Path, paths: &[PathBuf], issuers: &Path, day: &str) -> Value {
+    let json = db.with_extension("load.json");
+    let out = smki()
+        .args(["repo", "load", "-q", "--day", day])
+        .args(paths)
+        .arg("--issuers")
+        .arg(issuers)
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("smki repo load");
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+}
+
+/// The records of extract files as smki's extract reader applies them (a full extract,
+/// then deltas): (SHA-256 of the certificate, metadata).
+fn extract_rows(paths: &[PathBuf]) -> Vec<(String, smki_repo::Metadata)> {
+    smki_repo::read_extracts(paths)
+        .map(|r| {
+            let r = r.expect("a readable row");
+            (sha256_hex(&r.der), r.meta.expect("extract metadata"))
+        })
+        .collect()
+}
+
+#[test]
+fn extracts_generated_from_the_store_read_as_the_dump_did() {
+    let repo = simulate(300, 5);
+    let cas = repo.sim().join("cas");
+    let summary = load_on(
+        &repo.db(),
+        &[repo.sim().join("extract")],
+        &cas,
+        "2021-04-01",
+    );
+    assert_eq!(summary["errors"], 0);
+    let server = serve(&repo.db());
+    let gen = repo.dir.path().join("gen");
+    std::fs::create_dir(&gen).unwrap();
+    let save = |name: &str, reply: &Reply| {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.content_type, "text/csv; charset=utf-8");
+        std::fs::write(gen.join(name), &reply.body).unwrap();
+        gen.join(name)
+    };
+
+    // The full extract, scanned, says what the simulated dump said, count for count.
+    let full1 = save("full-20210401.csv", &get(&server, "/api/v1/extract/full"));
+    assert_eq!(
+        scan_summary(std::slice::from_ref(&full1), &cas),
+        scan_summary(&[repo.sim().join("extract")], &cas)
+    );
+    assert_eq!(extract_rows(std::slice::from_ref(&full1)).len(), 300);
+
+    // Status moves on the next day: five rows with a new status, loaded as a delta.
+    let text = String::from_utf8(std::fs::read(&full1).unwrap()).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert_eq!(header, smki_repo::EXTRACT_HEADER);
+    let mut moved = format!("{header}\n");
+    let mut expected = BTreeSet::new();
+    for line in lines.take(5) {
+        let mut fields: Vec<&str> = line.split(',').collect();
+        let status = if fields[3] == "R" { "N" } else { "R" };
+        fields[3] = status;
+        moved.push_str(&fields.join(","));
+        moved.push('\n');
+        let der = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            fields.last().unwrap(),
+        )
+        .unwrap();
+        expected.insert((sha256_hex(&der), status.to_string()));
+    }
+    let moves = repo.dir.path().join("moves.csv");
+    std::fs::write(&moves, moved).unwrap();
+    let summary = load_on(&repo.db(), &[moves], &cas, "2021-04-02");
+    assert_eq!(summary["updated"], 5);
+
+    // The delta of that day holds exactly those rows, with their new status; the day
+    // before holds the load; the day after, nothing.
+    let delta2 = save(
+        "delta-20210402.csv",
+        &get(&server, "/api/v1/extract/delta?date=2021-04-02"),
+    );
+    let got: BTreeSet<(String, String)> = extract_rows(std::slice::from_ref(&delta2))
+        .into_iter()
+        .map(|(sha, m)| (sha, m.status.unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    let delta1 = get(&server, "/api/v1/extract/delta?date=2021-04-01");
+    assert_eq!(delta1.text().lines().count(), 301);
+    let delta3 = get(&server, "/api/v1/extract/delta?date=2021-04-03");
+    assert_eq!(delta3.text(), format!("{header}\n"));
+    // As of the first day, the full extract is the one before the moves.
+    let as_of = get(&server, "/api/v1/extract/full?as_of=2021-04-01");
+    assert_eq!(as_of.body, std::fs::read(&full1).unwrap());
+
+    // The full extract and the delta, applied by smki's extract reader, are the store now.
+    let now = save("now.csv", &get(&server, "/api/v1/extract/full"));
+    assert_eq!(
+        extract_rows(&[full1.clone(), delta2.clone()]),
+        extract_rows(std::slice::from_ref(&now))
+    );
+    // ... and scanning them together (a directory of a full extract and its deltas, as
+    // `smki simulate` writes) says what scanning the store's extract says.
+    let set = repo.dir.path().join("set");
+    std::fs::create_dir(&set).unwrap();
+    std::fs::copy(&full1, set.join("full-20210401.csv")).unwrap();
+    std::fs::copy(&delta2, set.join("delta-20210402.csv")).unwrap();
+    assert_eq!(
+        scan_summary(&[set], &cas),
+        scan_summary(std::slice::from_ref(&now), &cas)
+    );
+
+    // The command line writes the same bytes.
+    let cli = repo.dir.path().join("cli-delta.csv");
+    let out = smki()
+        .args(["repo", "extract", "--delta", "2021-04-02", "--db"])
+        .arg(repo.db())
+        .arg("--out")
+        .arg(&cli)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read(&cli).unwrap(),
+        std::fs::read(&delta2).unwrap()
+    );
+
+    // Bad requests: a sentence and a 400.
+    for path in [
+        "/api/v1/extract/delta",
+        "/api/v1/extract/delta?date=2021-02-30",
+        "/api/v1/extract/delta?date=yesterday",
+        "/api/v1/extract/full?as_of=2021-4-1",
+        "/api/v1/extract/full?since=2021-04-01",
+    ] {
+        let r = get(&server, path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert!(r.json()["error"].as_str().unwrap().ends_with('.'), "{path}");
+    }
+}
+
+/// Waits (at most `secs` seconds) until the server's log holds `text`.
+fn wait_for_log(server: &Server, text: &str, secs: u64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !server.log.lock().unwrap().contains(text) {
+        assert!(
+            std::time::Instant::now() < until,
+            "no {text:?} in the log after {secs} s:\n{}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The number of certificates the JSON API finds for `filter`, page by page.
+fn count_where(server: &Server, filter: &str) -> u64 {
+    let (mut n, mut after) = (0, None::<i64>);
+    loop {
+        let mut path = format!("/api/v1/certificates?{filter}&limit=1000");
+        if let Some(a) = after {
+            path.push_str(&format!("&after={a}"));
+        }
+        let page = get(server, &path).json();
+        n += page["certificates"].as_array().unwrap().len() as u64;
+        match page["next"].as_i64() {
+            Some(a) => after = Some(a),
+            None => return n,
+        }
+    }
+}
+
+#[test]
+fn a_living_repository_issues_and_moves_and_its_extracts_say_so() {
+    let repo = simulate(100, 7);
+    let cas = repo.sim().join("cas");
+    load_on(
+        &repo.db(),
+        &[repo.sim().join("extract"), cas.clone()],
+        &cas,
+        "2021-04-01",
+    );
+    let mut server = serve_with(
+        &repo.db(),
+        &[
+            "--simulate-issuance",
+            "40",
+            "--sim-moves",
+            "4",
+            "--sim-day-seconds",
+            "2",
+            "--sim-seed",
+            "7",
+            "--sim-defect-rate",
+            "0.25",
+        ],
+    );
+    let size = |server: &Server| metric(&get(server, "/metrics").text(), "smki_store_certificates");
+    let before = size(&server);
+    // The first simulated day is the day after the load; wait for two of them to end.
+    wait_for_log(&server, "simulated day 2021-04-02:", 60);
+    wait_for_log(&server, "simulated day 2021-04-03:", 60);
+    let after = size(&server);
+    assert!(after >= before + 60.0, "{before} -> {after}");
+
+    let gen = repo.dir.path().join("gen");
+    std::fs::create_dir(&gen).unwrap();
+    let save = |server: &Server, name: &str, path: &str| {
+        let reply = get(server, path);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        std::fs::write(gen.join(name), &reply.body).unwrap();
+        gen.join(name)
+    };
+    let full1 = save(
+        &server,
+        "full-20210401.csv",
+        "/api/v1/extract/full?as_of=2021-04-01",
+    );
+    let delta2 = save(
+        &server,
+        "delta-20210402.csv",
+        "/api/v1/extract/delta?date=2021-04-02",
+    );
+    let delta3 = save(
+        &server,
+        "delta-20210403.csv",
+        "/api/v1/extract/delta?date=2021-04-03",
+    );
+    let as_loaded: HashMap<String, smki_repo::Metadata> =
+        extract_rows(std::slice::from_ref(&full1))
+            .into_iter()
+            .collect();
+    for (delta, day) in [(&delta2, "2021-04-02"), (&delta3, "2021-04-03")] {
+        let rows = extract_rows(std::slice::from_ref(delta));
+        let new: Vec<_> = rows
+            .iter()
+            .filter(|(_, m)| m.issued.as_deref() == Some(day))
+            .collect();
+        // About 80 certificates a day (40 a second, 2 seconds a day), in pairs.
+        assert!(new.len() >= 20, "{day}: {} new", new.len());
+        // Every other row is a status move of a certificate issued before, a real change.
+        let moves: Vec<_> = rows
+            .iter()
+            .filter(|(_, m)| m.issued.as_deref() != Some(day))
+            .collect();
+        for (sha, m) in &moves {
+            assert!(m.issued.as_deref() < Some(day), "{sha}: {m:?}");
+            assert!(as_loaded.contains_key(sha) || m.issued.is_some(), "{sha}");
+        }
+        // A new device is found by its EUI-64, through the DCC service.
+        let (_, device) = new
+            .iter()
+            .find(|(_, m)| m.subject.is_none())
+            .expect("a new device certificate");
+        let eui = device.eui64.clone().unwrap();
+        let reply = xml(
+            &server,
+            "certificatesearch",
+            &search_xml("CertificateSubjectAltName", &eui.to_ascii_lowercase()),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let moved: usize = [&delta2, &delta3]
+        .iter()
+        .map(|d| {
+            extract_rows(std::slice::from_ref(*d))
+                .iter()
+                .filter(|(_, m)| m.issued.as_deref() < Some("2021-04-02"))
+                .count()
+        })
+        .sum();
+    assert!(moved > 0, "no status moves among the loaded certificates");
+
+    // SIGTERM stops it cleanly, the issuance with it.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < until, "smki serve did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        server.log.lock().unwrap().contains("stopped: "),
+        "{}",
+        server.log.lock().unwrap()
+    );
+
+    // The store at rest: a scan of its full extract agrees with the store's verdicts, and
+    // every certificate issued on a simulated day is in that day's delta.
+    let server = serve(&repo.db());
+    let now = save(&server, "now.csv", "/api/v1/extract/full");
+    let scan = scan_summary(std::slice::from_ref(&now), &cas);
+    let stored = count_where(&server, "kind=device")
+        + count_where(&server, "kind=organisation")
+        + count_where(&server, "kind=ca")
+        + count_where(&server, "kind=unknown");
+    assert_eq!(scan["records"].as_u64().unwrap(), stored);
+    for verdict in [
+        "clean",
+        "remediable",
+        "needs_reissue",
+        "unverifiable",
+        "unreadable",
+    ] {
+        assert_eq!(
+            scan["verdicts"][verdict].as_u64().unwrap_or(0),
+            count_where(&server, &format!("verdict={verdict}")),
+            "{verdict}: {}",
+            scan["verdicts"]
+        );
+    }
+    // The faulty signer was at work in the new certificates (25 % of them).
+    assert!(
+        scan["verdicts"]["remediable"].as_u64().unwrap() > 10,
+        "{}",
+        scan["verdicts"]
+    );
+    let in_delta: BTreeSet<String> = extract_rows(std::slice::from_ref(&delta2))
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    let issued_then: BTreeSet<String> = extract_rows(std::slice::from_ref(&now))
+        .into_iter()
+        .filter(|(_, m)| m.issued.as_deref() == Some("2021-04-02"))
+        .map(|r| r.0)
+        .collect();
+    assert!(!issued_then.is_empty());
+    assert!(issued_then.is_subset(&in_delta));
+}

@@ -1,4 +1,5 @@
-//! `smki repo load DUMP... --db PATH`: a store from dumps (docs/service.md, "Loading").
+//! `smki repo load DUMP... --db PATH`: a store from dumps (docs/service.md, "Loading");
+//! `smki repo extract --db PATH --out FILE`: an extract generated from a store.
 use super::{file_output, plan_outputs, IssuerArgs, RunArgs};
 use crate::output;
 use anyhow::{bail, Context};
@@ -6,7 +7,7 @@ use serde::Serialize;
 use smki_repo::outputs::Output;
 use smki_repo::{Error as RecordError, Record};
 use smki_scan::{for_each_ordered, Counts, Verdict};
-use smki_store::{NewCert, Store, Stored};
+use smki_store::{Day, Extract, NewCert, Store, Stored};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -23,6 +24,35 @@ enum Command {
     /// metadata, the examiner's verdict and defect codes. Loading a certificate again (same
     /// SHA-256) stores nothing new; an extract delta's new status updates it.
     Load(LoadArgs),
+    /// Write an extract generated from a store, in the format `smki simulate --format
+    /// extract` writes and `smki scan` reads: the full extract (as of now, or of --as-of),
+    /// or the delta of one day (--delta).
+    Extract(ExtractArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ExtractArgs {
+    /// The store (`smki repo load` makes it).
+    #[arg(long, value_name = "PATH")]
+    db: String,
+    /// The extract file to write (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// The delta of this day (YYYY-MM-DD): the certificates stored or changed that day.
+    #[arg(long, value_name = "DAY", value_parser = parse_day, conflicts_with = "as_of")]
+    delta: Option<Day>,
+    /// The full extract as of the end of this day (YYYY-MM-DD) instead of now.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    as_of: Option<Day>,
+}
+
+pub(crate) fn parse_day(text: &str) -> Result<Day, String> {
+    Day::parse(text).map_err(|e| e.to_string())
+}
+
+/// Today (UTC), the day a load's changes are recorded on by default.
+fn today() -> Day {
+    Day::parse(&smki_sim::Date::today().to_string()).expect("a calendar date")
 }
 
 #[derive(clap::Args, Debug)]
@@ -37,6 +67,10 @@ struct LoadArgs {
     /// Certificates per transaction.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     batch: u64,
+    /// The day the certificates' arrival and changes are recorded on (what the extracts'
+    /// deltas are made of): YYYY-MM-DD, default today (UTC).
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    day: Option<Day>,
     #[command(flatten)]
     issuers: IssuerArgs,
     #[command(flatten)]
@@ -72,7 +106,31 @@ const ERRORS_SHOWN: u64 = 100;
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Load(a) => load(a),
+        Command::Extract(a) => extract(a),
     }
+}
+
+fn extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+    let db_path = Path::new(args.db.strip_prefix("sqlite:").unwrap_or(&args.db));
+    if !args.db.contains("://") && !db_path.is_file() {
+        bail!(
+            "--db {}: no such store (make one with smki repo load)",
+            args.db
+        );
+    }
+    plan_outputs(&[db_path], &[file_output("--out", &args.out)], false)?;
+    let store = Store::open(&args.db)?;
+    let which = match args.delta {
+        Some(day) => Extract::Delta { day },
+        None => Extract::Full { as_of: args.as_of },
+    };
+    let mut out = super::create(&args.out)?;
+    for chunk in store.extract(which) {
+        std::io::Write::write_all(&mut out, chunk?.as_bytes())
+            .with_context(|| args.out.display().to_string())?;
+    }
+    super::commit(out, &args.out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
@@ -91,6 +149,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     plan_outputs(&inputs, &outputs, false)?;
     let mut json_out = args.run.json.as_deref().map(super::create).transpose()?;
     let store = Store::open(&args.db)?;
+    let day = args.day.clone().unwrap_or_else(today);
 
     let threads = super::threads(args.run.threads);
     let started = Instant::now();
@@ -133,7 +192,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                     summary.verdicts.add(verdict);
                     pending.push(*c);
                     if pending.len() >= batch_size {
-                        summary.stored += store.insert(&pending)?;
+                        summary.stored += store.insert(&pending, &day)?;
                         pending.clear();
                     }
                 }
@@ -148,7 +207,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .context("loading")?;
-    summary.stored += store.insert(&pending)?;
+    summary.stored += store.insert(&pending, &day)?;
     progress.done();
     if summary.errors > ERRORS_SHOWN {
         output::note(format_args!(

@@ -43,7 +43,7 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn parse_inject(s: &str) -> Result<(String, f64), String> {
+pub(crate) fn parse_inject(s: &str) -> Result<(String, f64), String> {
     let (name, rate) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?}: expected NAME=RATE"))?;

@@ -198,6 +198,8 @@ const ROUTES: &[&str] = &[
     "/api/v1/certificates",
     "/api/v1/search",
     "/api/v1/certificates/{sha256}",
+    "/api/v1/extract/full",
+    "/api/v1/extract/delta",
     "other",
 ];
 
@@ -206,7 +208,10 @@ fn route_of(path: &str) -> usize {
         return i;
     }
     if path.starts_with("/api/v1/certificates/") {
-        return 6;
+        return ROUTES
+            .iter()
+            .position(|r| *r == "/api/v1/certificates/{sha256}")
+            .expect("a route");
     }
     ROUTES.len() - 1
 }

@@ -1,6 +1,6 @@
 //! The JSON API and the health endpoint (docs/service.md, "JSON API").
 use crate::{blocking, media_type, respond, Shared};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -8,7 +8,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde::Deserialize;
 use smki_scan::Verdict;
-use smki_store::{normalise_serial, Eui64, Kind, Query, StoreError, MAX_PAGE};
+use smki_store::{normalise_serial, Day, Eui64, Extract, Kind, Query, StoreError, MAX_PAGE};
 
 /// The largest JSON request body read.
 pub const MAX_JSON_BYTES: usize = 16 * 1024;
@@ -46,6 +46,13 @@ impl Failure {
     fn response(self) -> Response {
         json_response(self.0, &serde_json::json!({ "error": self.1 }))
     }
+}
+
+/// A query string's parameters, or a 400 saying what is wrong with it.
+fn query_params<T>(params: Result<UrlQuery<T>, QueryRejection>) -> Result<T, Failure> {
+    params
+        .map(|UrlQuery(p)| p)
+        .map_err(|e| bad(format!("Bad query string: {}.", e.body_text())))
 }
 
 fn reply(r: Result<Response, Failure>) -> Response {
@@ -216,8 +223,7 @@ pub(crate) async fn search_get(
 ) -> Response {
     reply(
         async {
-            let UrlQuery(params) =
-                params.map_err(|e| bad(format!("Bad query string: {}.", e.body_text())))?;
+            let params = query_params(params)?;
             run_search(&state, params).await
         }
         .await,
@@ -276,8 +282,7 @@ pub(crate) async fn retrieve(
 ) -> Response {
     reply(
         async {
-            let UrlQuery(params) =
-                params.map_err(|e| bad(format!("Bad query string: {}.", e.body_text())))?;
+            let params = query_params(params)?;
             let format = params.format.as_deref().unwrap_or("json");
             if !["json", "der", "pem"].contains(&format) {
                 return Err(bad(format!(
@@ -322,4 +327,127 @@ pub(crate) async fn retrieve(
         }
         .await,
     )
+}
+
+/// `GET /api/v1/extract/full?as_of=YYYY-MM-DD`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FullParams {
+    as_of: Option<String>,
+    /// The API key, read by the access check (`?apikey=`).
+    #[serde(default, rename = "apikey")]
+    _apikey: Option<String>,
+}
+
+/// `GET /api/v1/extract/delta?date=YYYY-MM-DD`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeltaParams {
+    date: Option<String>,
+    /// The API key, read by the access check (`?apikey=`).
+    #[serde(default, rename = "apikey")]
+    _apikey: Option<String>,
+}
+
+fn day(name: &str, text: &str) -> Result<Day, Failure> {
+    Day::parse(text).map_err(|e| bad(format!("{name}: {e}.")))
+}
+
+/// `GET /api/v1/extract/full`: every certificate (as of a day), as an extract.
+pub(crate) async fn extract_full(
+    State(state): State<Shared>,
+    params: Result<UrlQuery<FullParams>, QueryRejection>,
+) -> Response {
+    reply(
+        async {
+            let params = query_params(params)?;
+            let as_of = params.as_of.map(|d| day("as_of", &d)).transpose()?;
+            let name = match &as_of {
+                Some(d) => format!("full-{}.csv", d.as_str().replace('-', "")),
+                None => "full.csv".to_string(),
+            };
+            stream_extract(&state, Extract::Full { as_of }, name).await
+        }
+        .await,
+    )
+}
+
+/// `GET /api/v1/extract/delta?date=`: the certificates stored or changed that day.
+pub(crate) async fn extract_delta(
+    State(state): State<Shared>,
+    params: Result<UrlQuery<DeltaParams>, QueryRejection>,
+) -> Response {
+    reply(
+        async {
+            let params = query_params(params)?;
+            let Some(date) = params.date else {
+                return Err(bad("A delta names its day: ?date=YYYY-MM-DD."));
+            };
+            let day = day("date", &date)?;
+            let name = format!("delta-{}.csv", day.as_str().replace('-', ""));
+            stream_extract(&state, Extract::Delta { day }, name).await
+        }
+        .await,
+    )
+}
+
+/// The chunks of an extract as a response body, made on a blocking thread and handed over
+/// a channel of two chunks (memory flat in the size of the store). The header and the
+/// first page are read before the response starts, so that a store failure there is a
+/// 500; a failure later ends the body early (the client sees a truncated transfer).
+async fn stream_extract(
+    state: &Shared,
+    extract: Extract,
+    name: String,
+) -> Result<Response, Failure> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, StoreError>>(2);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        for chunk in store.extract(extract) {
+            let failed = chunk.is_err();
+            if tx.blocking_send(chunk.map(Bytes::from)).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let mut first = Vec::new();
+    for _ in 0..2 {
+        match rx.recv().await {
+            Some(chunk) => first.push(chunk?),
+            None => break,
+        }
+    }
+    let body = Body::from_stream(Chunks {
+        first: first.into_iter(),
+        rest: rx,
+    });
+    Ok(axum::http::Response::builder()
+        .status(StatusCode::OK)
+        .header(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        )
+        .body(body)
+        .expect("a valid response"))
+}
+
+/// The chunks already read, then the rest from the channel.
+struct Chunks {
+    first: std::vec::IntoIter<Bytes>,
+    rest: tokio::sync::mpsc::Receiver<Result<Bytes, StoreError>>,
+}
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, StoreError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(b) = self.first.next() {
+            return std::task::Poll::Ready(Some(Ok(b)));
+        }
+        self.rest.poll_recv(cx)
+    }
 }

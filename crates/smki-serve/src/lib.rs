@@ -3,7 +3,9 @@
 //! - The DCC Boxed SMKI web service, wire-compatible with the DCC's own client:
 //!   `POST /services/certificatesearch` and `POST /services/retrievecertificate` (XML).
 //! - A JSON API: `GET /api/v1/certificates?...` and `POST /api/v1/search` (search, paged),
-//!   `GET /api/v1/certificates/{sha256}?format=der|pem|json` (retrieve).
+//!   `GET /api/v1/certificates/{sha256}?format=der|pem|json` (retrieve),
+//!   `GET /api/v1/extract/full?as_of=` and `GET /api/v1/extract/delta?date=` (the
+//!   repository's extracts, generated from the store, streamed).
 //! - `GET /health`.
 //!
 //! A bad request gets a 4xx and one sentence; the store runs on blocking threads.
@@ -12,9 +14,11 @@
 pub mod access;
 mod api;
 mod dcc;
+pub mod issuance;
 pub mod xml;
 
 pub use access::{Keys, Role, BOXED_TEST_KEY};
+pub use issuance::{Issuance, IssuanceError};
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,11 +45,21 @@ pub(crate) struct AppState {
 pub struct Options {
     /// The API keys every request but `/health` must present; `None`: open.
     pub keys: Option<Keys>,
+    /// A living repository: new certificates and status moves while serving.
+    pub issuance: Option<Issuance>,
 }
 
 impl Options {
     pub fn with_keys(keys: Option<Keys>) -> Options {
-        Options { keys }
+        Options {
+            keys,
+            issuance: None,
+        }
+    }
+
+    pub fn with_issuance(mut self, issuance: Option<Issuance>) -> Options {
+        self.issuance = issuance;
+        self
     }
 }
 
@@ -67,6 +81,8 @@ pub fn router(store: Store, options: Options) -> Router {
         .route("/api/v1/certificates", get(api::search_get))
         .route("/api/v1/search", post(api::search_post))
         .route("/api/v1/certificates/{sha256}", get(api::retrieve))
+        .route("/api/v1/extract/full", get(api::extract_full))
+        .route("/api/v1/extract/delta", get(api::extract_delta))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -77,23 +93,41 @@ pub fn router(store: Store, options: Options) -> Router {
 
 /// Serves `store` on `listen` until SIGINT or SIGTERM. `ready` is called with the address
 /// bound (the port, when `listen` asked for port 0) before the first request is taken.
+/// With [`Options::issuance`], the repository lives meanwhile (stopped, and its thread
+/// joined, when the service stops): the answer then says how many certificates it issued
+/// and moved.
 pub fn serve(
     store: Store,
     listen: SocketAddr,
-    options: Options,
+    mut options: Options,
     ready: impl FnOnce(SocketAddr),
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<(u64, u64)>> {
+    let living = options
+        .issuance
+        .take()
+        .map(|i| issuance::Living::new(store.clone(), i))
+        .transpose()
+        .map_err(std::io::Error::other)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_io()
         .enable_time()
         .build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
-        ready(listener.local_addr()?);
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(listen))?;
+    ready(listener.local_addr()?);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let life = living.map(|l| issuance::spawn(l, stop.clone()));
+    let served = runtime.block_on(async move {
         axum::serve(listener, router(store, options))
             .with_graceful_shutdown(shutdown())
             .await
-    })
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let lived = match life.map(|t| t.join().expect("the issuance thread")) {
+        Some(Ok(counts)) => Some(counts),
+        // Already reported by the thread; the service itself ran.
+        Some(Err(_)) | None => None,
+    };
+    served.map(|()| lived)
 }
 
 async fn shutdown() {

@@ -43,6 +43,14 @@ impl Date {
         }
     }
 
+    /// Today (UTC), by the system clock.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days((secs / 86_400) as i64)
+    }
+
     pub fn add_days(self, n: i64) -> Date {
         Date::from_days(self.days() + n)
     }

@@ -52,12 +52,14 @@
 pub mod crypto;
 pub mod date;
 mod gen;
+mod live;
 mod model;
 pub mod pki;
 pub mod tbs;
 
 pub use date::Date;
 pub use gen::Truth;
+pub use live::{Issued, LiveIssuer, LiveOptions};
 pub use model::{DeviceType, Lifecycle, Role, ROLES};
 pub use smki_repo::OutputFormat;
 
@@ -282,28 +284,44 @@ impl std::fmt::Display for SimSummary {
 }
 
 fn validate(opts: &SimOptions) -> Result<Vec<(Injection, f64)>, Error> {
-    let bad = |m: String| Err(Error::Options(m));
-    if opts.count == 0 {
-        return bad("count must be at least 1".into());
-    }
-    if !(0.0..=1.0).contains(&opts.defect_rate) {
-        return bad(format!("defect rate {} is not in [0, 1]", opts.defect_rate));
+    if opts.chunk == 0 {
+        return Err(Error::Options("chunk must be at least 1".into()));
     }
     if opts.end < opts.start {
-        return bad(format!(
+        return Err(Error::Options(format!(
             "timeline ends ({}) before it starts ({})",
             opts.end, opts.start
-        ));
+        )));
     }
-    if opts.chunk == 0 {
-        return bad("chunk must be at least 1".into());
+    validate_rates(
+        opts.count,
+        opts.defect_rate,
+        opts.organisation_share,
+        &opts.inject,
+    )
+}
+
+/// The rates of a simulation (batch or live), checked; the injections with their
+/// cumulative rates.
+fn validate_rates(
+    count: u64,
+    defect_rate: f64,
+    organisation_share: f64,
+    injections: &[(String, f64)],
+) -> Result<Vec<(Injection, f64)>, Error> {
+    let bad = |m: String| Err(Error::Options(m));
+    if count == 0 {
+        return bad("count must be at least 1".into());
     }
-    if !(0.0..=1.0).contains(&opts.organisation_share) {
+    if !(0.0..=1.0).contains(&defect_rate) {
+        return bad(format!("defect rate {defect_rate} is not in [0, 1]"));
+    }
+    if !(0.0..=1.0).contains(&organisation_share) {
         return bad("organisation share must be in [0, 1]".into());
     }
     let mut inject = Vec::new();
     let mut cum = 0.0;
-    for (name, rate) in &opts.inject {
+    for (name, rate) in injections {
         let Some(inj) = Injection::parse(name) else {
             let names: Vec<&str> = Injection::all().iter().map(|i| i.name()).collect();
             return bad(format!(
@@ -317,10 +335,9 @@ fn validate(opts: &SimOptions) -> Result<Vec<(Injection, f64)>, Error> {
         cum += rate;
         inject.push((inj, cum));
     }
-    if cum + opts.defect_rate > 1.0 + 1e-12 {
+    if cum + defect_rate > 1.0 + 1e-12 {
         return bad(format!(
-            "injection rates ({cum}) and defect rate ({}) add up to more than 1",
-            opts.defect_rate
+            "injection rates ({cum}) and defect rate ({defect_rate}) add up to more than 1"
         ));
     }
     Ok(inject)
@@ -357,6 +374,7 @@ fn run(opts: &SimOptions, inject: Vec<(Injection, f64)>, t0: Instant) -> Result<
         inject,
         hierarchy: pki::Hierarchy::new(opts.seed, opts.start),
         org_per_mille: (opts.organisation_share * 1000.0).round() as u64,
+        live_day: None,
     };
     let mut summary = SimSummary {
         out: out.clone(),

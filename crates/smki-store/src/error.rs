@@ -22,6 +22,8 @@ pub enum StoreError {
     PageTooLarge { asked: usize, max: usize },
     /// Not supported (yet).
     Unsupported { what: String },
+    /// The store holds something this code never writes (`what`: where and what).
+    Corrupt { what: String },
 }
 
 impl fmt::Display for StoreError {
@@ -42,6 +44,7 @@ impl fmt::Display for StoreError {
                 )
             }
             StoreError::Unsupported { what } => write!(f, "{what} are not supported yet"),
+            StoreError::Corrupt { what } => write!(f, "the store is damaged: {what}"),
         }
     }
 }

@@ -12,7 +12,7 @@ mod sqlite;
 mod syntax;
 
 pub use error::StoreError;
-pub use syntax::{normalise_serial, Eui64, SyntaxError};
+pub use syntax::{normalise_serial, Day, Eui64, SyntaxError};
 
 use serde::Serialize;
 use smki_scan::Finding;
@@ -100,6 +100,27 @@ pub struct CertMeta {
     pub codes: String,
     /// Where it was loaded from (`file#record (byte N)`).
     pub source: String,
+}
+
+impl CertMeta {
+    /// The extract's columns for this certificate (its row: [`smki_repo::extract_row`]):
+    /// the serial as encoded, the subject, the EUI-64 (a device's or a party's entity id),
+    /// and the repository's metadata.
+    pub fn extract_metadata(&self) -> smki_repo::Metadata {
+        // An empty field reads back as none: say none.
+        let text = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+        smki_repo::Metadata {
+            status: text(&self.status),
+            role: text(&self.role),
+            usage: text(&self.usage),
+            manufacturing: self.manufacturing,
+            lifecycle: text(&self.lifecycle),
+            serial: Some(self.serial_raw.clone()),
+            subject: text(&self.subject),
+            eui64: text(&self.eui64).or_else(|| text(&self.entity_id)),
+            issued: text(&self.issued),
+        }
+    }
 }
 
 /// A certificate to store: its bytes and metadata.
@@ -225,13 +246,48 @@ pub struct Stats {
     pub disk_bytes: Option<u64>,
 }
 
+/// Which extract ([`Store::extract`]), in the format `smki simulate --format extract`
+/// writes and `smki scan` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Extract {
+    /// Every certificate stored by the end of `as_of` (default: now), with its metadata as
+    /// of then; in id (load) order.
+    Full { as_of: Option<Day> },
+    /// Every certificate stored or changed on `day`, with its metadata at the end of that
+    /// day; in the order of their last change that day.
+    Delta { day: Day },
+}
+
+/// One row of an extract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractRow {
+    /// Where the next page starts (`after`): an id (full) or a change number (delta).
+    pub cursor: i64,
+    /// The metadata as of the extract's day.
+    pub meta: CertMeta,
+    pub der: Vec<u8>,
+}
+
 /// A storage backend. Every method takes `&self`: a backend keeps its own connections and
 /// may be called from many threads.
 pub trait Backend: Send + Sync {
     /// Stores a batch in one transaction. A certificate already stored (same SHA-256) is
     /// not stored again; its metadata is updated with what the new record has (an extract
-    /// delta's new status), and kept where the new record has none.
-    fn insert(&self, batch: &[NewCert]) -> Result<Stored, StoreError>;
+    /// delta's new status), and kept where the new record has none. Each certificate
+    /// inserted or updated is recorded as changed on `day`, with its extract metadata
+    /// after the change (status, role, usage, lifecycle, manufacturing, issued): what
+    /// [`Backend::extract_page`] reads back.
+    fn insert(&self, batch: &[NewCert], day: &Day) -> Result<Stored, StoreError>;
+    /// Up to `limit` rows of `extract` whose cursor is above `after`, in cursor order.
+    fn extract_page(
+        &self,
+        extract: &Extract,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ExtractRow>, StoreError>;
+    /// The latest day a change was recorded on (None: an empty store).
+    fn last_day(&self) -> Result<Option<Day>, StoreError>;
     /// A page of certificates that match, by id.
     fn search(&self, query: &Query) -> Result<Page, StoreError>;
     /// A certificate's bytes by id.
@@ -258,8 +314,26 @@ impl Store {
         Ok(Store(Arc::new(sqlite::Sqlite::open(path.as_ref())?)))
     }
 
-    pub fn insert(&self, batch: &[NewCert]) -> Result<Stored, StoreError> {
-        self.0.insert(batch)
+    /// Stores `batch`, recording its changes as made on `day` ([`Backend::insert`]).
+    pub fn insert(&self, batch: &[NewCert], day: &Day) -> Result<Stored, StoreError> {
+        self.0.insert(batch, day)
+    }
+
+    /// `extract` as text, streamed: the header line, then one chunk of rows
+    /// ([`smki_repo::extract_row`]) per page of [`EXTRACT_PAGE`] certificates, so memory
+    /// stays flat in the size of the store.
+    pub fn extract(&self, extract: Extract) -> ExtractText {
+        ExtractText {
+            store: self.clone(),
+            extract,
+            after: Some(i64::MIN),
+            header: true,
+        }
+    }
+
+    /// The latest day a change was recorded on (None: an empty store).
+    pub fn last_day(&self) -> Result<Option<Day>, StoreError> {
+        self.0.last_day()
     }
 
     /// A page of matches; `query.limit` above [`MAX_PAGE`] is an error, 0 means `MAX_PAGE`.
@@ -297,6 +371,56 @@ impl Store {
 
     pub fn stats(&self) -> Result<Stats, StoreError> {
         self.0.stats()
+    }
+}
+
+/// Certificates per chunk of a streamed extract.
+pub const EXTRACT_PAGE: usize = 500;
+
+/// An extract's text in chunks ([`Store::extract`]).
+pub struct ExtractText {
+    store: Store,
+    extract: Extract,
+    /// The cursor of the next page; None when done.
+    after: Option<i64>,
+    header: bool,
+}
+
+impl Iterator for ExtractText {
+    type Item = Result<String, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if std::mem::take(&mut self.header) {
+            return Some(Ok(format!("{}\n", smki_repo::EXTRACT_HEADER)));
+        }
+        let after = self.after?;
+        let rows = match self
+            .store
+            .0
+            .extract_page(&self.extract, after, EXTRACT_PAGE)
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.after = None;
+                return Some(Err(e));
+            }
+        };
+        if rows.len() < EXTRACT_PAGE {
+            self.after = None;
+        } else {
+            self.after = rows.last().map(|r| r.cursor);
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        let mut text = String::with_capacity(rows.len() * 800);
+        for r in &rows {
+            text.push_str(&smki_repo::extract_row(
+                &r.der,
+                Some(&r.meta.extract_metadata()),
+            ));
+        }
+        Some(Ok(text))
     }
 }
 

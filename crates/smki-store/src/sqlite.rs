@@ -1,13 +1,16 @@
 //! The SQLite backend: one file, WAL, a writer connection and a pool of readers.
 use crate::error::doing;
-use crate::{Backend, CertMeta, Kind, NewCert, Page, Query, Stats, StoreError, Stored};
+use crate::{
+    Backend, CertMeta, Day, Extract, ExtractRow, Kind, NewCert, Page, Query, Stats, StoreError,
+    Stored,
+};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The schema this code reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS certificates (
@@ -45,6 +48,51 @@ CREATE TABLE IF NOT EXISTS counters (
     der_bytes    INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters VALUES (1, 0, 0);
+CREATE TABLE IF NOT EXISTS changes (
+    seq           INTEGER PRIMARY KEY,
+    day           TEXT NOT NULL,
+    cert_id       INTEGER NOT NULL REFERENCES certificates (id),
+    role          TEXT,
+    usage         TEXT,
+    status        TEXT,
+    issued        TEXT,
+    lifecycle     TEXT,
+    manufacturing INTEGER
+);
+CREATE INDEX IF NOT EXISTS changes_cert ON changes (cert_id, seq);
+CREATE INDEX IF NOT EXISTS changes_day ON changes (day, seq);
+";
+
+/// A change: the certificate's extract metadata after it, on a day (portable SQL).
+const RECORD_CHANGE: &str = "
+INSERT INTO changes (day, cert_id, role, usage, status, issued, lifecycle, manufacturing)
+SELECT ?1, id, role, usage, status, issued, lifecycle, manufacturing
+FROM certificates WHERE sha256 = ?2
+";
+
+/// The metadata columns with the extract metadata of a change `ch` (in [`CertMeta`] order),
+/// then the bytes.
+const AS_OF_COLUMNS: &str = "c.id, c.sha256, c.serial, c.serial_raw, c.kind, c.profile, \
+    c.eui64, c.entity_id, ch.role, ch.usage, ch.status, c.subject, c.issuer, c.issuer_key_id, \
+    c.not_before, c.not_after, ch.issued, ch.lifecycle, ch.manufacturing, c.verdict, c.codes, \
+    c.source, c.der";
+
+/// A full extract as of a day (?1): each certificate with its last change up to then, by id.
+const FULL_AS_OF: &str = "
+SELECT c.id, {AS_OF} FROM certificates c
+JOIN changes ch ON ch.seq = (
+    SELECT max(seq) FROM changes WHERE cert_id = c.id AND day <= ?1)
+WHERE c.id > ?2 ORDER BY c.id LIMIT ?3
+";
+
+/// A delta of a day (?1): each certificate changed that day with its last change of the
+/// day, by that change's number.
+const DELTA: &str = "
+SELECT ch.seq, {AS_OF} FROM changes ch
+JOIN certificates c ON c.id = ch.cert_id
+WHERE ch.day = ?1 AND ch.seq > ?2 AND ch.seq = (
+    SELECT max(seq) FROM changes WHERE cert_id = ch.cert_id AND day = ?1)
+ORDER BY ch.seq LIMIT ?3
 ";
 
 /// The metadata columns, in [`CertMeta`] order (`der` apart).
@@ -160,35 +208,40 @@ impl Sqlite {
 }
 
 fn meta_of(row: &Row<'_>) -> Result<CertMeta, rusqlite::Error> {
-    let kind: String = row.get(4)?;
+    meta_at(row, 0)
+}
+
+/// The metadata in [`COLUMNS`] order from column `at` on.
+fn meta_at(row: &Row<'_>, at: usize) -> Result<CertMeta, rusqlite::Error> {
+    let kind: String = row.get(at + 4)?;
     Ok(CertMeta {
-        id: row.get(0)?,
-        sha256: row.get(1)?,
-        serial: row.get(2)?,
-        serial_raw: row.get(3)?,
+        id: row.get(at)?,
+        sha256: row.get(at + 1)?,
+        serial: row.get(at + 2)?,
+        serial_raw: row.get(at + 3)?,
         kind: Kind::parse(&kind).unwrap_or(Kind::Unknown),
-        profile: row.get(5)?,
-        eui64: row.get(6)?,
-        entity_id: row.get(7)?,
-        role: row.get(8)?,
-        usage: row.get(9)?,
-        status: row.get(10)?,
-        subject: row.get(11)?,
-        issuer: row.get(12)?,
-        issuer_key_id: row.get(13)?,
-        not_before: row.get(14)?,
-        not_after: row.get(15)?,
-        issued: row.get(16)?,
-        lifecycle: row.get(17)?,
-        manufacturing: row.get(18)?,
-        verdict: row.get(19)?,
-        codes: row.get(20)?,
-        source: row.get(21)?,
+        profile: row.get(at + 5)?,
+        eui64: row.get(at + 6)?,
+        entity_id: row.get(at + 7)?,
+        role: row.get(at + 8)?,
+        usage: row.get(at + 9)?,
+        status: row.get(at + 10)?,
+        subject: row.get(at + 11)?,
+        issuer: row.get(at + 12)?,
+        issuer_key_id: row.get(at + 13)?,
+        not_before: row.get(at + 14)?,
+        not_after: row.get(at + 15)?,
+        issued: row.get(at + 16)?,
+        lifecycle: row.get(at + 17)?,
+        manufacturing: row.get(at + 18)?,
+        verdict: row.get(at + 19)?,
+        codes: row.get(at + 20)?,
+        source: row.get(at + 21)?,
     })
 }
 
 impl Backend for Sqlite {
-    fn insert(&self, batch: &[NewCert]) -> Result<Stored, StoreError> {
+    fn insert(&self, batch: &[NewCert], day: &Day) -> Result<Stored, StoreError> {
         let mut conn = self.writer.lock().expect("writer");
         let tx = conn.transaction().map_err(doing("starting a batch"))?;
         let mut stored = Stored::default();
@@ -199,6 +252,9 @@ impl Backend for Sqlite {
                 .map_err(doing("preparing the insert"))?;
             let mut stmt = tx
                 .prepare_cached(UPSERT)
+                .map_err(doing("preparing the insert"))?;
+            let mut record = tx
+                .prepare_cached(RECORD_CHANGE)
                 .map_err(doing("preparing the insert"))?;
             for c in batch {
                 let m = &c.meta;
@@ -231,6 +287,11 @@ impl Backend for Sqlite {
                         c.der,
                     ])
                     .map_err(doing("inserting a certificate"))?;
+                if changed > 0 {
+                    record
+                        .execute(params![day.as_str(), m.sha256])
+                        .map_err(doing("recording a change"))?;
+                }
                 if !known {
                     stored.inserted += 1;
                     der_bytes += c.der.len() as u64;
@@ -325,6 +386,51 @@ impl Backend for Sqlite {
             },
             "looking up a certificate",
         )
+    }
+
+    fn extract_page(
+        &self,
+        extract: &Extract,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ExtractRow>, StoreError> {
+        // A full extract as of now is as of the last day there can be.
+        let (sql, day) = match extract {
+            Extract::Full { as_of } => {
+                (FULL_AS_OF, as_of.as_ref().map_or("9999-12-31", Day::as_str))
+            }
+            Extract::Delta { day } => (DELTA, day.as_str()),
+        };
+        let sql = sql.replace("{AS_OF}", AS_OF_COLUMNS);
+        self.read(
+            |conn| {
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params![day, after, limit as i64], |row| {
+                    // Column 0 is the cursor, then the metadata, then the bytes.
+                    Ok(ExtractRow {
+                        cursor: row.get(0)?,
+                        meta: meta_at(row, 1)?,
+                        der: row.get(23)?,
+                    })
+                })?;
+                rows.collect()
+            },
+            "reading an extract",
+        )
+    }
+
+    fn last_day(&self) -> Result<Option<Day>, StoreError> {
+        let day: Option<String> = self.read(
+            |conn| conn.query_row("SELECT max(day) FROM changes", [], |r| r.get(0)),
+            "reading the last day",
+        )?;
+        // Only valid days are written; a store edited by hand is reported, not trusted.
+        day.map(|d| {
+            Day::parse(&d).map_err(|e| StoreError::Corrupt {
+                what: format!("changes.day: {e}"),
+            })
+        })
+        .transpose()
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {

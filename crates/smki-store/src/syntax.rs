@@ -114,6 +114,70 @@ impl fmt::Display for Eui64 {
 /// certificates in the field carry more, so twice that).
 pub const MAX_SERIAL_DIGITS: usize = 80;
 
+/// A day of the repository's history, `YYYY-MM-DD` (a real calendar date): when a change
+/// happened, and what a daily delta or a full extract "as of" names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(String);
+
+impl Day {
+    /// `YYYY-MM-DD`, digits only, a date that exists (years 1000 to 9999).
+    pub fn parse(text: &str) -> Result<Day, SyntaxError> {
+        const WHAT: &str = "day (YYYY-MM-DD)";
+        let b = text.as_bytes();
+        if let Some(i) = b
+            .iter()
+            .enumerate()
+            .find(|&(i, &c)| {
+                !(if i == 4 || i == 7 {
+                    c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                })
+            })
+            .map(|(i, _)| i)
+            .filter(|&i| i < 10)
+        {
+            return Err(error(WHAT, text, i, "not of the form YYYY-MM-DD"));
+        }
+        if b.len() != 10 {
+            return Err(error(
+                WHAT,
+                text,
+                b.len().min(10),
+                "not of the form YYYY-MM-DD",
+            ));
+        }
+        let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().unwrap_or(0);
+        let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+        if year < 1000 {
+            return Err(error(WHAT, text, 0, "no such year"));
+        }
+        if !(1..=12).contains(&month) {
+            return Err(error(WHAT, text, 5, "no such month"));
+        }
+        let first = |y: u32, m: u32| smki_der::days_from_civil(y.into(), m, 1);
+        let length = if month == 12 {
+            first(year + 1, 1)
+        } else {
+            first(year, month + 1)
+        } - first(year, month);
+        if day == 0 || i64::from(day) > length {
+            return Err(error(WHAT, text, 8, "no such day in that month"));
+        }
+        Ok(Day(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A serial as the store matches it: lower-case hex without leading zeros (`0` for zero).
 /// Accepts hex digits in either case, optionally with a `0x` prefix; the DCC client sends
 /// lower-case hex without leading zeros, the repository lists upper-case with them.

@@ -25,6 +25,11 @@ fn sample() -> Vec<NewCert> {
     certs
 }
 
+/// The day the tests' loads happen on.
+fn day() -> Day {
+    Day::parse("2024-01-01").unwrap()
+}
+
 fn fresh() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.db").to_str().unwrap()).unwrap();
@@ -45,13 +50,13 @@ fn a_certificate_is_stored_once_and_its_bytes_come_back() {
     let certs = sample();
     let unique = distinct(&certs);
     let (_dir, store) = fresh();
-    let first = store.insert(&certs).unwrap();
+    let first = store.insert(&certs, &day()).unwrap();
     assert_eq!(first.inserted as usize, unique.len());
     assert_eq!(
         (first.inserted + first.updated + first.unchanged) as usize,
         certs.len()
     );
-    let again = store.insert(&certs).unwrap();
+    let again = store.insert(&certs, &day()).unwrap();
     assert_eq!(
         again,
         Stored {
@@ -96,14 +101,26 @@ fn a_new_status_updates_and_a_record_without_one_keeps_it() {
     let mut one = certs[0].clone();
     one.meta.status = Some("I".into());
     assert_eq!(
-        store.insert(std::slice::from_ref(&one)).unwrap().inserted,
+        store
+            .insert(std::slice::from_ref(&one), &day())
+            .unwrap()
+            .inserted,
         1
     );
     one.meta.status = Some("R".into());
-    assert_eq!(store.insert(std::slice::from_ref(&one)).unwrap().updated, 1);
+    assert_eq!(
+        store
+            .insert(std::slice::from_ref(&one), &day())
+            .unwrap()
+            .updated,
+        1
+    );
     one.meta.status = None;
     assert_eq!(
-        store.insert(std::slice::from_ref(&one)).unwrap().unchanged,
+        store
+            .insert(std::slice::from_ref(&one), &day())
+            .unwrap()
+            .unchanged,
         1
     );
     let meta = store.by_sha256(&one.meta.sha256).unwrap().unwrap();
@@ -114,7 +131,7 @@ fn a_new_status_updates_and_a_record_without_one_keeps_it() {
 fn every_filter_finds_what_the_metadata_says_in_id_order_with_paging() {
     let certs = sample();
     let (_dir, store) = fresh();
-    store.insert(&certs).unwrap();
+    store.insert(&certs, &day()).unwrap();
     let all = store.all(Query::default()).unwrap();
     assert_eq!(all.len(), distinct(&certs).len());
     assert!(all.windows(2).all(|w| w[0].id < w[1].id));
@@ -235,7 +252,7 @@ fn a_store_reopens_with_its_contents_and_refuses_another_schema() {
     let path = dir.path().join("s.db");
     let n = {
         let store = Store::open(path.to_str().unwrap()).unwrap();
-        store.insert(&certs).unwrap().inserted
+        store.insert(&certs, &day()).unwrap().inserted
     };
     let store = Store::open(&format!("sqlite:{}", path.display())).unwrap();
     assert_eq!(store.stats().unwrap().certificates, n);
@@ -289,4 +306,145 @@ fn eui64_and_serial_syntax() {
     assert!(normalise_serial("").is_err());
     assert!(normalise_serial(&"1".repeat(81)).is_err());
     assert_eq!(normalise_serial(&"1".repeat(80)).unwrap().len(), 80);
+}
+
+#[test]
+fn days_are_real_calendar_dates() {
+    for good in ["2024-02-29", "2021-03-31", "1999-12-01"] {
+        assert_eq!(Day::parse(good).unwrap().as_str(), good);
+    }
+    for (bad, at) in [
+        ("2023-02-29", 8),
+        ("2021-04-31", 8),
+        ("2021-13-01", 5),
+        ("2021-00-10", 5),
+        ("2021-1-01", 6),
+        ("20210101", 4),
+        ("2021-01-01x", 10),
+        ("", 0),
+        ("0999-01-01", 0),
+    ] {
+        let e = Day::parse(bad).unwrap_err();
+        assert_eq!(e.at, at, "{bad}: {e}");
+    }
+}
+
+/// The rows of an extract file as smki's extract reader reads them: (SHA-256, metadata).
+fn read_rows(paths: &[std::path::PathBuf]) -> Vec<(String, smki_repo::Metadata)> {
+    smki_repo::read_extracts(paths)
+        .map(|r| {
+            let r = r.unwrap();
+            (hex::encode(smki_x509::sha256(&r.der)), r.meta.unwrap())
+        })
+        .collect()
+}
+
+fn write(store: &Store, extract: Extract, path: &Path) -> std::path::PathBuf {
+    let text: Vec<String> = store.extract(extract).collect::<Result<_, _>>().unwrap();
+    std::fs::write(path, text.concat()).unwrap();
+    path.to_path_buf()
+}
+
+#[test]
+fn extracts_full_as_of_a_day_and_daily_deltas_rebuild_the_store() {
+    let certs: Vec<NewCert> = distinct(&sample()).into_iter().cloned().collect();
+    let (dir, store) = fresh();
+    let d = |s: &str| Day::parse(s).unwrap();
+    let half = certs.len() / 2;
+    assert_eq!(store.last_day().unwrap(), None);
+    store.insert(&certs[..half], &d("2024-01-01")).unwrap();
+    store.insert(&certs[half..], &d("2024-01-02")).unwrap();
+    // Day 3: two status moves (and a record bringing nothing new, not a change).
+    let mut moved = vec![certs[0].clone(), certs[half].clone()];
+    moved[0].meta.status = Some("I".into());
+    moved[0].meta.lifecycle = Some("installed".into());
+    moved[1].meta.status = Some("R".into());
+    let mut batch = moved.clone();
+    batch.push(certs[1].clone());
+    let s = store.insert(&batch, &d("2024-01-03")).unwrap();
+    assert_eq!((s.updated, s.unchanged), (2, 1));
+    assert_eq!(store.last_day().unwrap(), Some(d("2024-01-03")));
+
+    let path = |n: &str| dir.path().join(n);
+    let full1 = write(
+        &store,
+        Extract::Full {
+            as_of: Some(d("2024-01-01")),
+        },
+        &path("full1.csv"),
+    );
+    let delta2 = write(
+        &store,
+        Extract::Delta {
+            day: d("2024-01-02"),
+        },
+        &path("delta2.csv"),
+    );
+    let delta3 = write(
+        &store,
+        Extract::Delta {
+            day: d("2024-01-03"),
+        },
+        &path("delta3.csv"),
+    );
+    let delta4 = write(
+        &store,
+        Extract::Delta {
+            day: d("2024-01-04"),
+        },
+        &path("delta4.csv"),
+    );
+    let full_now = write(&store, Extract::Full { as_of: None }, &path("full.csv"));
+    let full2 = write(
+        &store,
+        Extract::Full {
+            as_of: Some(d("2024-01-02")),
+        },
+        &path("full2.csv"),
+    );
+    let before = write(
+        &store,
+        Extract::Full {
+            as_of: Some(d("2023-12-31")),
+        },
+        &path("f0.csv"),
+    );
+
+    let shas = |certs: &[NewCert]| {
+        certs
+            .iter()
+            .map(|c| c.meta.sha256.clone())
+            .collect::<Vec<_>>()
+    };
+    let rows_of = |p: &std::path::PathBuf| read_rows(std::slice::from_ref(p));
+    let only_shas = |rows: Vec<(String, smki_repo::Metadata)>| {
+        rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
+    };
+    // As of day 1: the first half, in load order, with their metadata of then.
+    assert_eq!(only_shas(rows_of(&full1)), shas(&certs[..half]));
+    assert_eq!(only_shas(rows_of(&delta2)), shas(&certs[half..]));
+    // The delta of day 3 holds exactly the two moves, with their new metadata.
+    let d3 = rows_of(&delta3);
+    assert_eq!(only_shas(d3.clone()), shas(&moved));
+    assert_eq!(d3[0].1.status.as_deref(), Some("I"));
+    assert_eq!(d3[0].1.lifecycle.as_deref(), Some("installed"));
+    assert_eq!(d3[1].1.status.as_deref(), Some("R"));
+    assert!(rows_of(&delta4).is_empty());
+    assert!(rows_of(&before).is_empty());
+    // A full extract as of day 2 shows the state before the moves.
+    let f2 = rows_of(&full2);
+    assert_eq!(f2.len(), certs.len());
+    assert_eq!(f2[0].1.status, certs[0].meta.status);
+    assert_eq!(f2[half].1.status, certs[half].meta.status);
+
+    // The full extract of day 1 and the deltas after it, applied by smki's reader, are the
+    // store as it is now, row for row; and so is the full extract as of now.
+    let rebuilt = read_rows(&[full1, delta2, delta3, delta4]);
+    let now = rows_of(&full_now);
+    assert_eq!(rebuilt, now);
+    assert_eq!(now.len(), certs.len());
+    for (sha, meta) in &now {
+        let stored = store.by_sha256(sha).unwrap().unwrap();
+        assert_eq!(*meta, stored.extract_metadata(), "{sha}");
+    }
 }
