@@ -216,10 +216,12 @@ impl Progress {
     pub(crate) fn tick(&mut self) {
         self.n += 1;
         if let Some(b) = &self.bar {
-            if self.n % 256 == 0 {
+            if self.n.is_multiple_of(256) {
                 b.set_position(self.n);
             }
-        } else if self.plain && self.n % 4096 == 0 && self.last.elapsed() >= Duration::from_secs(10)
+        } else if self.plain
+            && self.n.is_multiple_of(4096)
+            && self.last.elapsed() >= Duration::from_secs(10)
         {
             self.last = Instant::now();
             let rate = self.n as f64 / self.start.elapsed().as_secs_f64();

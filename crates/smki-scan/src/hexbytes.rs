@@ -16,7 +16,7 @@ pub trait FromHex: Sized {
 
 /// Lowercase hex digits only (no prefix, no uppercase), an even number of them.
 fn digits(text: &str) -> Option<&str> {
-    (text.len() % 2 == 0 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    (text.len().is_multiple_of(2) && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
         .then_some(text)
 }
 

@@ -95,7 +95,7 @@ impl Config {
     pub fn plan(&self, index: u64) -> Plan {
         let seed = self.seed;
         let pair = index / 2;
-        let ds = index % 2 == 0;
+        let ds = index.is_multiple_of(2);
         let day = self.day_of(index);
         let u_inject = unit(seed, D_INJECT, index);
         let mut injection = None;
@@ -411,7 +411,7 @@ fn prepare(
         hw_serial,
     };
     let variant = h(seed, D_VARIANT, index);
-    let ber_in_tbs = plan.injection == Some(Injection::CertBer) && variant % 2 == 0;
+    let ber_in_tbs = plan.injection == Some(Injection::CertBer) && variant.is_multiple_of(2);
     let variation = Variation {
         long_form_extn_value: ber_in_tbs.then_some(ExtKind::SubjectKeyId),
     };

@@ -53,7 +53,8 @@ impl Eui64 {
                     return Err(error(WHAT, text, i, "more than 16 hex digits"));
                 }
                 digits.push(c.to_ascii_uppercase());
-            } else if (c == '-' || c == ':') && digits.len() % 2 == 0 && !digits.is_empty() {
+            } else if (c == '-' || c == ':') && digits.len().is_multiple_of(2) && !digits.is_empty()
+            {
                 match sep {
                     Some(s) if s != c => return Err(error(WHAT, text, i, "mixed separators")),
                     _ => sep = Some(c),

@@ -170,7 +170,7 @@ fn short_name(oid: Oid) -> Option<&'static str> {
 fn string_value(tag: u8, v: &[u8]) -> Option<Cow<'_, str>> {
     match tag {
         0x0c | 0x12 | 0x13 | 0x14 | 0x16 | 0x1a => std::str::from_utf8(v).ok().map(Cow::Borrowed),
-        0x1e if v.len() % 2 == 0 => String::from_utf16(
+        0x1e if v.len().is_multiple_of(2) => String::from_utf16(
             &v.chunks(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]]))
                 .collect::<Vec<_>>(),
