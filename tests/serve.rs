@@ -990,6 +990,8 @@ fn api_keys_are_required_when_given_and_never_logged() {
         ("/api/v1/certificates", vec![("X-API-Key", "wrong")]),
         ("/api/v1/certificates?apikey=s3cret-reader-key-7f1e", vec![]),
         ("/metrics", vec![]),
+        ("/api/v1/extract/full", vec![]),
+        ("/api/v1/extract/delta?date=2021-04-01&apikey=wrong", vec![]),
     ] {
         let r = get_with(path, &headers);
         assert_eq!(r.status, 401, "{path} {headers:?}");
@@ -1019,6 +1021,13 @@ fn api_keys_are_required_when_given_and_never_logged() {
     assert_eq!(
         get_with("/api/v1/certificates", &[("Authorization", &bearer)]).status,
         200
+    );
+    let full = get_with(&format!("/api/v1/extract/full?apikey={key}"), &[]);
+    assert_eq!(full.status, 200);
+    assert_eq!(
+        full.text().lines().count(),
+        repo.truth.len() + 1,
+        "the header and every certificate"
     );
     assert_eq!(get(&server, "/health").status, 200, "health is open");
     // Never logged.
@@ -1629,4 +1638,26 @@ fn a_living_repository_issues_and_moves_and_its_extracts_say_so() {
         .collect();
     assert!(!issued_then.is_empty());
     assert!(issued_then.is_subset(&in_delta));
+    drop(server);
+
+    // Options it cannot follow are refused before serving, in one sentence.
+    for (args, says) in [
+        (&["--simulate-issuance", "0"][..], "above 0"),
+        (
+            &["--simulate-issuance", "5", "--sim-inject", "UNREADABLE=0.1"][..],
+            "UNREADABLE cannot be issued live",
+        ),
+    ] {
+        let out = smki()
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(repo.db())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{out:?}"
+        );
+    }
 }

@@ -106,8 +106,8 @@ impl Living {
             || opts.moves < 0.0
         {
             return Err(IssuanceError::Options(smki_sim::Error::Options(format!(
-                "rate {}, moves {} and seconds per day {} must be positive numbers",
-                opts.rate, opts.moves, opts.day_seconds
+                "issuance rate {} and seconds per day {} must be above 0, status moves {} at least 0",
+                opts.rate, opts.day_seconds, opts.moves
             ))));
         }
         let issuer = LiveIssuer::new(&opts.live).map_err(IssuanceError::Options)?;
