@@ -27,14 +27,23 @@ struct Repo {
     dir: tempfile::TempDir,
     /// The ground truth, by SHA-256.
     truth: HashMap<String, Value>,
+    /// The store (`--db`): a SQLite file in `dir`, or the PostgreSQL database `postgres`.
+    db: String,
+    postgres: Option<smki_store::testing::TestDb>,
 }
 
 impl Repo {
     fn sim(&self) -> PathBuf {
         self.dir.path().join("sim")
     }
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("store.db")
+    fn db(&self) -> &str {
+        &self.db
+    }
+    /// The same repository, stored in a PostgreSQL database of its own.
+    fn on_postgres(mut self, db: smki_store::testing::TestDb) -> Repo {
+        self.db = db.url.clone();
+        self.postgres = Some(db);
+        self
     }
     /// The ground-truth entries for which `keep` holds.
     fn truth_where(&self, keep: impl Fn(&Value) -> bool) -> Vec<&Value> {
@@ -67,7 +76,13 @@ fn simulate(count: u64, seed: u64) -> Repo {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .map(|v| (v["sha256"].as_str().unwrap().to_string(), v))
         .collect();
-    Repo { dir, truth }
+    let db = dir.path().join("store.db").to_str().unwrap().to_string();
+    Repo {
+        dir,
+        truth,
+        db,
+        postgres: None,
+    }
 }
 
 /// `smki repo load` of `paths` into the repo's store: (exit code, summary JSON, stderr).
@@ -91,7 +106,11 @@ fn load(repo: &Repo, paths: &[PathBuf]) -> (i32, Value, String) {
 }
 
 fn loaded(count: u64, seed: u64) -> Repo {
-    let repo = simulate(count, seed);
+    load_checked(simulate(count, seed))
+}
+
+/// `repo` loaded, every certificate of the ground truth stored once.
+fn load_checked(repo: Repo) -> Repo {
     let (code, summary, stderr) =
         load(&repo, &[repo.sim().join("extract"), repo.sim().join("cas")]);
     assert_eq!(code, 0, "{stderr}");
@@ -119,11 +138,11 @@ impl Drop for Server {
     }
 }
 
-fn serve(db: &Path) -> Server {
+fn serve(db: &str) -> Server {
     serve_with(db, &[])
 }
 
-fn serve_with(db: &Path, extra: &[&str]) -> Server {
+fn serve_with(db: &str, extra: &[&str]) -> Server {
     let mut child = smki()
         .arg("serve")
         .arg("--db")
@@ -317,7 +336,7 @@ fn the_dcc_client_finds_what_the_ground_truth_says() {
     )
     .unwrap();
     let server = serve_with(
-        &repo.db(),
+        repo.db(),
         &["--keys", keys.to_str().unwrap(), "--boxed-compat"],
     );
     // The client answers from its bundled keystore first: ask only for what is not there.
@@ -504,7 +523,7 @@ fn the_dcc_client_finds_what_the_ground_truth_says() {
 #[test]
 fn dcc_wire_format_and_matching_rules() {
     let repo = loaded(200, 3);
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     let device = repo.truth_where(|t| t["profile"] == "device")[0].clone();
     let eui = device["eui64"].as_str().unwrap();
     let same_eui = repo.truth_where(|t| t["profile"] == "device" && t["eui64"] == eui);
@@ -640,8 +659,22 @@ fn truth_shas(entries: &[&Value]) -> BTreeSet<String> {
 
 #[test]
 fn json_api_search_retrieve_and_paging() {
-    let repo = loaded(200, 3);
-    let server = serve(&repo.db());
+    json_api_on(loaded(200, 3));
+}
+
+/// The same on a PostgreSQL store (`smki repo load` and `smki serve` with `--db
+/// postgres://...`), in a database of its own on the server `SMKI_TEST_POSTGRES` names.
+#[test]
+fn json_api_search_retrieve_and_paging_on_postgres() {
+    let Some(db) = smki_store::testing::postgres("json_api_on_postgres") else {
+        return;
+    };
+    let repo = load_checked(simulate(200, 3).on_postgres(db));
+    json_api_on(repo);
+}
+
+fn json_api_on(repo: Repo) {
+    let server = serve(repo.db());
     let health = get(&server, "/health");
     assert_eq!(health.status, 200);
     assert_eq!(
@@ -823,7 +856,7 @@ fn json_api_search_retrieve_and_paging() {
 #[test]
 fn every_bad_request_is_a_4xx_with_one_sentence() {
     let repo = loaded(10, 3);
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     let any_sha = repo.truth.keys().next().unwrap().clone();
     let big_xml = search_xml("CertificateSubjectAltName", &"0".repeat(20_000));
     let big_json = format!("{{\"issuer\": \"{}\"}}", "x".repeat(20_000));
@@ -955,7 +988,7 @@ fn api_keys_are_required_when_given_and_never_logged() {
     )
     .unwrap();
     let server = serve_with(
-        &repo.db(),
+        repo.db(),
         &["--keys", keys.to_str().unwrap(), "--boxed-compat"],
     );
     let device = repo.truth_where(|t| t["profile"] == "device")[0].clone();
@@ -1074,7 +1107,7 @@ fn metric(text: &str, name: &str) -> f64 {
 #[test]
 fn metrics_count_every_request() {
     let repo = loaded(10, 3);
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     for _ in 0..5 {
         assert_eq!(get(&server, "/api/v1/certificates?limit=2").status, 200);
     }
@@ -1224,7 +1257,7 @@ fn load_run(repo: &Repo, server: &Server, clients: usize, per_client: usize) -> 
 #[test]
 fn sixty_four_concurrent_clients_bounded() {
     let repo = loaded(200, 3);
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     let (rate, p50, p99) = load_run(&repo, &server, 64, 8);
     eprintln!("64 clients x 8 requests: {rate:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
     let metrics = get(&server, "/metrics").text();
@@ -1257,21 +1290,38 @@ fn load_benchmark() {
     let t = std::time::Instant::now();
     let repo = simulate(certs as u64, 1);
     eprintln!("simulated {certs} in {:.1} s", t.elapsed().as_secs_f64());
+    let repo = benchmark_on(repo, "SQLite", certs, per_client);
+    // The same dump into PostgreSQL, when a server is given.
+    if std::env::var(smki_store::testing::ENV).is_ok() {
+        let db = smki_store::testing::postgres("load_benchmark").expect("a test server");
+        benchmark_on(repo.on_postgres(db), "PostgreSQL", certs, per_client);
+    } else {
+        eprintln!(
+            "SKIPPED (PostgreSQL): {} is not set",
+            smki_store::testing::ENV
+        );
+    }
+}
+
+/// Loads `repo` into its store, serves it and runs the 64-client mix, printing the figures.
+fn benchmark_on(repo: Repo, backend: &str, certs: usize, per_client: usize) -> Repo {
     let t = std::time::Instant::now();
     let (code, summary, stderr) =
         load(&repo, &[repo.sim().join("extract"), repo.sim().join("cas")]);
     assert_eq!(code, 0, "{stderr}");
     eprintln!(
-        "loaded in {:.1} s: {:.0} records/s, store {} bytes ({:.0} bytes per certificate)",
+        "{backend}: loaded in {:.1} s: {:.0} records/s, store {} bytes ({:.0} bytes per certificate)",
         t.elapsed().as_secs_f64(),
         summary["records_per_second"].as_f64().unwrap(),
         summary["store_bytes"],
         summary["store_bytes"].as_f64().unwrap()
             / summary["certificates_in_store"].as_f64().unwrap()
     );
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     let (rate, p50, p99) = load_run(&repo, &server, 64, per_client);
-    eprintln!("64 clients x {per_client} requests on {certs} certificates: {rate:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
+    eprintln!("{backend}: 64 clients x {per_client} requests on {certs} certificates: {rate:.0} requests/s, p50 {p50:.2} ms, p99 {p99:.2} ms");
+    drop(server);
+    repo
 }
 
 /// `smki scan --json` of `paths` with `issuers`, without its timings.
@@ -1296,15 +1346,15 @@ fn scan_summary(paths: &[PathBuf], issuers: &Path) -> Value {
 }
 
 /// `smki repo load` of `paths` into `db`, its changes recorded on `day`: the summary.
-fn load_on(db: &Path, paths: &[PathBuf], issuers: &Path, day: &str) -> Value {
-    let json = db.with_extension("load.json");
+fn load_on(repo: &Repo, paths: &[PathBuf], issuers: &Path, day: &str) -> Value {
+    let json = repo.dir.path().join("load_on.json");
     let out = smki()
         .args(["repo", "load", "-q", "--day", day])
         .args(paths)
         .arg("--issuers")
         .arg(issuers)
         .arg("--db")
-        .arg(db)
+        .arg(repo.db())
         .arg("--json")
         .arg(&json)
         .output()
@@ -1328,14 +1378,9 @@ fn extract_rows(paths: &[PathBuf]) -> Vec<(String, smki_repo::Metadata)> {
 fn extracts_generated_from_the_store_read_as_the_dump_did() {
     let repo = simulate(300, 5);
     let cas = repo.sim().join("cas");
-    let summary = load_on(
-        &repo.db(),
-        &[repo.sim().join("extract")],
-        &cas,
-        "2021-04-01",
-    );
+    let summary = load_on(&repo, &[repo.sim().join("extract")], &cas, "2021-04-01");
     assert_eq!(summary["errors"], 0);
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     let gen = repo.dir.path().join("gen");
     std::fs::create_dir(&gen).unwrap();
     let save = |name: &str, reply: &Reply| {
@@ -1375,7 +1420,7 @@ fn extracts_generated_from_the_store_read_as_the_dump_did() {
     }
     let moves = repo.dir.path().join("moves.csv");
     std::fs::write(&moves, moved).unwrap();
-    let summary = load_on(&repo.db(), &[moves], &cas, "2021-04-02");
+    let summary = load_on(&repo, &[moves], &cas, "2021-04-02");
     assert_eq!(summary["updated"], 5);
 
     // The delta of that day holds exactly those rows, with their new status; the day
@@ -1478,13 +1523,13 @@ fn a_living_repository_issues_and_moves_and_its_extracts_say_so() {
     let repo = simulate(100, 7);
     let cas = repo.sim().join("cas");
     load_on(
-        &repo.db(),
+        &repo,
         &[repo.sim().join("extract"), cas.clone()],
         &cas,
         "2021-04-01",
     );
     let mut server = serve_with(
-        &repo.db(),
+        repo.db(),
         &[
             "--simulate-issuance",
             "40",
@@ -1599,7 +1644,7 @@ fn a_living_repository_issues_and_moves_and_its_extracts_say_so() {
 
     // The store at rest: a scan of its full extract agrees with the store's verdicts, and
     // every certificate issued on a simulated day is in that day's delta.
-    let server = serve(&repo.db());
+    let server = serve(repo.db());
     let now = save(&server, "now.csv", "/api/v1/extract/full");
     let scan = scan_summary(std::slice::from_ref(&now), &cas);
     let stored = count_where(&server, "kind=device")

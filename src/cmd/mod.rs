@@ -83,6 +83,18 @@ pub fn commit(file: AtomicFile, path: &Path) -> anyhow::Result<()> {
 }
 
 /// A file output of option `flag`, for [`plan_outputs`].
+/// The store `--db` names, which must exist: its file (SQLite), or None (a PostgreSQL URL:
+/// the server says whether it is there).
+pub fn existing_store(db: &str) -> anyhow::Result<Option<&Path>> {
+    match smki_store::Location::of(db) {
+        smki_store::Location::File(path) if !path.is_file() => {
+            anyhow::bail!("--db {db}: no such store (make one with smki repo load)")
+        }
+        smki_store::Location::File(path) => Ok(Some(path)),
+        _ => Ok(None),
+    }
+}
+
 pub fn file_output<'a>(flag: &'static str, path: &'a Path) -> Output<'a> {
     Output {
         flag,

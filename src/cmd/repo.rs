@@ -7,7 +7,7 @@ use serde::Serialize;
 use smki_repo::outputs::Output;
 use smki_repo::{Error as RecordError, Record};
 use smki_scan::{for_each_ordered, Counts, Verdict};
-use smki_store::{Day, Extract, NewCert, Store, Stored};
+use smki_store::{Day, Extract, Location, NewCert, Store, Stored};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -61,8 +61,9 @@ struct LoadArgs {
     /// deltas), or `-` for stdin.
     #[arg(required = true, value_name = "DUMP")]
     paths: Vec<PathBuf>,
-    /// The store: a SQLite file (created when absent).
-    #[arg(long, value_name = "PATH")]
+    /// The store: a SQLite file (created when absent), or a PostgreSQL database
+    /// (`postgres://USER@HOST:PORT/DB`, the database must exist; its tables are created).
+    #[arg(long, value_name = "PATH|URL")]
     db: String,
     /// Certificates per transaction.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -111,14 +112,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
-    let db_path = Path::new(args.db.strip_prefix("sqlite:").unwrap_or(&args.db));
-    if !args.db.contains("://") && !db_path.is_file() {
-        bail!(
-            "--db {}: no such store (make one with smki repo load)",
-            args.db
-        );
-    }
-    plan_outputs(&[db_path], &[file_output("--out", &args.out)], false)?;
+    let inputs: Vec<&Path> = super::existing_store(&args.db)?.into_iter().collect();
+    plan_outputs(&inputs, &[file_output("--out", &args.out)], false)?;
     let store = Store::open(&args.db)?;
     let which = match args.delta {
         Some(day) => Extract::Delta { day },
@@ -139,10 +134,12 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
             bail!("{}: no such file or directory", p.display());
         }
     }
-    let db_path = Path::new(args.db.strip_prefix("sqlite:").unwrap_or(&args.db));
     let mut inputs: Vec<&Path> = args.paths.iter().map(PathBuf::as_path).collect();
     inputs.extend(args.issuers.issuers.iter().map(PathBuf::as_path));
-    let mut outputs: Vec<Output<'_>> = vec![file_output("--db", db_path)];
+    let mut outputs: Vec<Output<'_>> = Vec::new();
+    if let Location::File(db_path) = Location::of(&args.db) {
+        outputs.push(file_output("--db", db_path));
+    }
     if let Some(json) = &args.run.json {
         outputs.push(file_output("--json", json));
     }
@@ -230,7 +227,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
             out,
             "loaded {} records into {} in {:.2} s ({:.0} records/s): {} new, {} updated, {} unchanged, {} not stored",
             summary.records,
-            args.db,
+            smki_store::shown(&args.db),
             summary.elapsed_seconds,
             summary.records_per_second,
             summary.stored.inserted,

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The store (`smki repo load` makes it): a SQLite file.
-    #[arg(long, value_name = "PATH")]
+    /// The store (`smki repo load` makes it): a SQLite file, or a PostgreSQL database
+    /// (`postgres://USER@HOST:PORT/DB`).
+    #[arg(long, value_name = "PATH|URL")]
     db: String,
     /// Address and port to listen on (port 0: any free port, printed on stderr). A
     /// non-loopback address needs --keys.
@@ -78,14 +79,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         keys.get_or_insert_with(Keys::default)
             .add_key(BOXED_TEST_KEY, Role::Reader);
     }
-    let path = args.db.strip_prefix("sqlite:").unwrap_or(&args.db);
-    if !args.db.contains("://") && !std::path::Path::new(path).is_file() {
-        bail!(
-            "--db {}: no such store (make one with smki repo load)",
-            args.db
-        );
-    }
+    super::existing_store(&args.db)?;
     let store = Store::open(&args.db)?;
+    let shown = smki_store::shown(&args.db);
     let stats = store.stats()?;
     let access = match &keys {
         Some(_) => "API keys required",
@@ -110,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         |addr| {
             crate::output::note(format_args!(
                 "smki: serving {} certificates from {} on http://{addr} ({access})",
-                stats.certificates, args.db
+                stats.certificates, shown
             ));
         },
     )

@@ -1,15 +1,20 @@
 //! The repository store: each certificate's bytes with its indexed metadata (docs/service.md).
 //!
 //! The API ([`Store`], [`Query`], [`NewCert`], [`CertMeta`]) says nothing of the backend: a
-//! backend implements [`Backend`] with its own SQL. Today: SQLite, embedded (a single file,
-//! WAL). Metadata comes from the stages that already read certificates: the examiner's
+//! backend implements [`Backend`], sharing the SQL the dialects agree on (`sql.rs`). Two
+//! backends: SQLite, embedded (a single file, WAL), and PostgreSQL (a server, `postgres://`).
+//! Metadata comes from the stages that already read certificates: the examiner's
 //! [`Finding`] (profile fields, verdict, defect codes) and the extract's columns
 //! ([`smki_repo::Metadata`]); nothing here parses a certificate.
 #![forbid(unsafe_code)]
 
 mod error;
+mod postgres;
+mod sql;
 mod sqlite;
 mod syntax;
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::StoreError;
 pub use syntax::{normalise_serial, Day, Eui64, SyntaxError};
@@ -17,7 +22,36 @@ pub use syntax::{normalise_serial, Day, Eui64, SyntaxError};
 use serde::Serialize;
 use smki_scan::Finding;
 use smki_x509::Profile;
+use std::path::Path;
 use std::sync::Arc;
+
+/// Where a store is, as `--db` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location<'a> {
+    /// A SQLite file (`PATH` or `sqlite:PATH`).
+    File(&'a Path),
+    /// A PostgreSQL database (`postgres://...` or `postgresql://...`, libpq's URL form).
+    Postgres(&'a str),
+}
+
+impl<'a> Location<'a> {
+    pub fn of(spec: &'a str) -> Location<'a> {
+        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            Location::Postgres(spec)
+        } else {
+            Location::File(Path::new(spec.strip_prefix("sqlite:").unwrap_or(spec)))
+        }
+    }
+}
+
+/// `spec` as it may be shown (printed, logged): a URL's password replaced by `***`.
+pub fn shown(spec: &str) -> String {
+    match Location::of(spec) {
+        Location::Postgres(url) => postgres::without_password(url),
+        Location::File(_) => spec.to_string(),
+    }
+}
 
 /// What kind of certificate: the profile, coarsely (the DCC service tells devices from
 /// organisations).
@@ -302,16 +336,13 @@ pub trait Backend: Send + Sync {
 pub struct Store(Arc<dyn Backend>);
 
 impl Store {
-    /// Opens (creating it when absent) the store `spec` names: a file path (SQLite), or
-    /// `sqlite:PATH`. `postgres://` is not supported yet (a clear error).
+    /// Opens (creating its schema when absent) the store `spec` names ([`Location`]): a
+    /// file path or `sqlite:PATH` (SQLite), or a `postgres://` URL (the database must exist).
     pub fn open(spec: &str) -> Result<Store, StoreError> {
-        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
-            return Err(StoreError::Unsupported {
-                what: "PostgreSQL stores (postgres://...)".into(),
-            });
-        }
-        let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
-        Ok(Store(Arc::new(sqlite::Sqlite::open(path.as_ref())?)))
+        Ok(match Location::of(spec) {
+            Location::File(path) => Store(Arc::new(sqlite::Sqlite::open(path)?)),
+            Location::Postgres(url) => Store(Arc::new(postgres::Postgres::open(url)?)),
+        })
     }
 
     /// Stores `batch`, recording its changes as made on `day` ([`Backend::insert`]).
