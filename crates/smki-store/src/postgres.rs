@@ -86,8 +86,11 @@ const ARRAY_TYPES: [&str; 22] = [
 /// Schema creation is serialised between processes opening the same database.
 const SCHEMA_LOCK: i64 = 0x736d_6b69_7374_6f72;
 
-/// Connections kept open for reuse.
-const MAX_IDLE: usize = 16;
+/// Connections kept open for reuse: as many as the service's concurrent store calls (64
+/// clients), well under PostgreSQL's default `max_connections` (100). Opening one costs a
+/// round of authentication and a runtime: churning past this bound is what slows a
+/// service down (measured: 16 gave p99 333 ms at 64 clients).
+const MAX_IDLE: usize = 64;
 
 /// A batch's certificates upserted in one statement, each one inserted or changed recorded
 /// in `changes` on the day `$23` (its extract metadata after the change), answering
