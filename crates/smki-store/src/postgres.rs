@@ -8,7 +8,7 @@ use crate::{
     Backend, CertMeta, Day, Extract, ExtractRow, NewCert, Page, Query, Stats, StoreError, Stored,
 };
 use ::postgres::types::ToSql;
-use ::postgres::{Client, Config, NoTls, Row};
+use ::postgres::{Client, Config, NoTls, Row, Statement};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -125,7 +125,31 @@ pub(crate) struct Postgres {
     config: Config,
     /// The URL without its password, for messages.
     url: String,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Conn>>,
+}
+
+/// Statements a connection keeps prepared (searches differ by their filters: a few dozen).
+const MAX_PREPARED: usize = 256;
+
+/// A connection and the statements it has prepared: each SQL text is prepared once per
+/// connection, not on every call (a round trip saved on each request).
+struct Conn {
+    client: Client,
+    prepared: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, ::postgres::Error> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        if self.prepared.len() >= MAX_PREPARED {
+            self.prepared.clear();
+        }
+        self.prepared.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
 }
 
 impl Postgres {
@@ -146,8 +170,8 @@ impl Postgres {
             url: shown,
             idle: Mutex::new(Vec::new()),
         };
-        let found = pg.with("creating the schema", |client| {
-            let mut tx = client.transaction()?;
+        let found = pg.with("creating the schema", |conn| {
+            let mut tx = conn.client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             let found: Option<i64> = if tx
                 .query_one("SELECT to_regclass('certificates') IS NOT NULL", &[])?
@@ -191,28 +215,31 @@ impl Postgres {
     fn with<T>(
         &self,
         what: &'static str,
-        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error>,
+        f: impl FnOnce(&mut Conn) -> Result<T, ::postgres::Error>,
     ) -> Result<T, StoreError> {
         let pooled = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut client = match pooled {
+        let mut conn = match pooled {
             Some(c) => c,
-            None => self
-                .config
-                .connect(NoTls)
-                .map_err(|source| StoreError::Connect {
-                    url: self.url.clone(),
-                    source,
-                })?,
+            None => Conn {
+                client: self
+                    .config
+                    .connect(NoTls)
+                    .map_err(|source| StoreError::Connect {
+                        url: self.url.clone(),
+                        source,
+                    })?,
+                prepared: HashMap::new(),
+            },
         };
-        let out = f(&mut client).map_err(pg_doing(what));
-        if !client.is_closed() {
+        let out = f(&mut conn).map_err(pg_doing(what));
+        if !conn.client.is_closed() {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             if idle.len() < MAX_IDLE {
-                idle.push(client);
+                idle.push(conn);
             }
         }
         out
@@ -303,9 +330,9 @@ impl Backend for Postgres {
             return Ok(Stored::default());
         }
         let upsert = upsert();
-        self.with("storing a batch", |client| {
-            let mut tx = client.transaction()?;
-            let statement = tx.prepare(&upsert)?;
+        self.with("storing a batch", |conn| {
+            let statement = conn.statement(&upsert)?;
+            let mut tx = conn.client.transaction()?;
             let mut stored = Stored::default();
             let mut der_bytes = 0i64;
             for round in rounds(batch) {
@@ -337,9 +364,10 @@ impl Backend for Postgres {
     ) -> Result<Vec<ExtractRow>, StoreError> {
         let (text, day) = sql::extract(extract);
         let text = sql::placeholders(&text, '$');
-        self.with("reading an extract", |client| {
-            client
-                .query(&text, &[&day, &after, &(limit as i64)])?
+        self.with("reading an extract", |conn| {
+            let statement = conn.statement(&text)?;
+            conn.client
+                .query(&statement, &[&day, &after, &(limit as i64)])?
                 .iter()
                 .map(sql::extract_row)
                 .collect()
@@ -347,8 +375,8 @@ impl Backend for Postgres {
     }
 
     fn last_day(&self) -> Result<Option<Day>, StoreError> {
-        let day: Option<String> = self.with("reading the last day", |client| {
-            Ok(client.query_one(sql::LAST_DAY, &[])?.get(0))
+        let day: Option<String> = self.with("reading the last day", |conn| {
+            Ok(conn.client.query_one(sql::LAST_DAY, &[])?.get(0))
         })?;
         sql::day_of(day)
     }
@@ -366,9 +394,10 @@ impl Backend for Postgres {
             })
             .collect();
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| &**b).collect();
-        let certificates = self.with("searching", |client| {
-            client
-                .query(&text, &params)?
+        let certificates = self.with("searching", |conn| {
+            let statement = conn.statement(&text)?;
+            conn.client
+                .query(&statement, &params)?
                 .iter()
                 .map(sql::meta)
                 .collect::<Result<Vec<_>, _>>()
@@ -377,17 +406,17 @@ impl Backend for Postgres {
     }
 
     fn der(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.with("reading a certificate", |client| {
-            Ok(client
-                .query_opt(&sql::placeholders(sql::DER_BY_ID, '$'), &[&id])?
-                .map(|r| r.get(0)))
+        self.with("reading a certificate", |conn| {
+            let statement = conn.statement(&sql::placeholders(sql::DER_BY_ID, '$'))?;
+            Ok(conn.client.query_opt(&statement, &[&id])?.map(|r| r.get(0)))
         })
     }
 
     fn by_sha256(&self, sha256: &str) -> Result<Option<CertMeta>, StoreError> {
-        self.with("looking up a certificate", |client| {
-            client
-                .query_opt(&sql::placeholders(&sql::by_sha256(), '$'), &[&sha256])?
+        self.with("looking up a certificate", |conn| {
+            let statement = conn.statement(&sql::placeholders(&sql::by_sha256(), '$'))?;
+            conn.client
+                .query_opt(&statement, &[&sha256])?
                 .as_ref()
                 .map(sql::meta)
                 .transpose()
@@ -395,7 +424,8 @@ impl Backend for Postgres {
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {
-        self.with("counting", |client| {
+        self.with("counting", |conn| {
+            let client = &mut conn.client;
             let counters = client.query_one(sql::COUNTERS, &[])?;
             let disk: i64 = client
                 .query_one(
