@@ -214,7 +214,29 @@ fn call_with(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut req = ureq::request(method, &format!("{}{path}", server.base));
+    call_on(
+        &ureq::agent(),
+        server,
+        method,
+        path,
+        content_type,
+        headers,
+        body,
+    )
+}
+
+/// A request through `agent`: a new agent is a new connection; one kept by a client is
+/// reused from request to request (HTTP keep-alive, as the DCC's Node client does).
+fn call_on(
+    agent: &ureq::Agent,
+    server: &Server,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut req = agent.request(method, &format!("{}{path}", server.base));
     if let Some(ct) = content_type {
         req = req.set("Content-Type", ct);
     }
@@ -1192,9 +1214,10 @@ fn metrics_count_every_request() {
     assert_eq!(metric(&text, "smki_store_der_bytes") as usize, der_bytes);
 }
 
-/// Runs `clients` threads, each sending `per_client` requests (searches by EUI-64 through
-/// the XML service and retrievals as DER through the JSON API, alternating), and checks
-/// every answer against the ground truth: (requests per second, p50, p99 in ms).
+/// Runs `clients` threads, each sending `per_client` requests on its own kept-alive
+/// connection (searches by EUI-64 through the XML service and retrievals as DER through
+/// the JSON API, alternating), and checks every answer against the ground truth:
+/// (requests per second, p50, p99 in ms).
 fn load_run(repo: &Repo, server: &Server, clients: usize, per_client: usize) -> (f64, f64, f64) {
     let devices: Vec<(String, String, usize)> = {
         let mut by_eui: HashMap<String, usize> = HashMap::new();
@@ -1219,20 +1242,33 @@ fn load_run(repo: &Repo, server: &Server, clients: usize, per_client: usize) -> 
             .map(|c| {
                 let devices = &devices;
                 scope.spawn(move || {
+                    let agent = ureq::AgentBuilder::new().build();
                     let mut times = Vec::with_capacity(per_client);
                     for i in 0..per_client {
                         let (eui, sha, n) = &devices[(c * 7919 + i * 104_729) % devices.len()];
                         let t = std::time::Instant::now();
                         if i % 2 == 0 {
-                            let r = xml(
+                            let r = call_on(
+                                &agent,
                                 server,
-                                "certificatesearch",
-                                &search_xml("CertificateSubjectAltName", eui),
+                                "POST",
+                                "/services/certificatesearch?apikey=u3bg9gt38htd0j2",
+                                Some("application/xml"),
+                                &[],
+                                search_xml("CertificateSubjectAltName", eui).as_bytes(),
                             );
                             assert_eq!(r.status, 200);
                             assert_eq!(elements(&r.text(), "Result").len(), *n);
                         } else {
-                            let r = get(server, &format!("/api/v1/certificates/{sha}?format=der"));
+                            let r = call_on(
+                                &agent,
+                                server,
+                                "GET",
+                                &format!("/api/v1/certificates/{sha}?format=der"),
+                                None,
+                                &[],
+                                &[],
+                            );
                             assert_eq!(r.status, 200);
                             assert_eq!(&sha256_hex(&r.body), sha);
                         }

@@ -101,6 +101,10 @@ struct LoadSummary {
     store_bytes: Option<u64>,
 }
 
+/// The store writer stopped (its error is the one reported).
+#[derive(Debug)]
+struct WriterGone;
+
 /// At most this many errors are printed one by one; the rest are counted.
 const ERRORS_SHOWN: u64 = 100;
 
@@ -163,48 +167,71 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mut summary = LoadSummary::default();
     let mut progress = super::scan::Progress::new(args.run.quiet, "loaded");
     let batch_size = args.batch as usize;
-    let mut pending: Vec<NewCert> = Vec::with_capacity(batch_size.min(100_000));
-    for_each_ordered(
-        records,
-        threads,
-        |batch: &[Result<Record, RecordError>]| {
-            let findings = ex.examine_batch(batch);
-            batch
-                .iter()
-                .zip(findings)
-                .map(|(read, f)| match read {
-                    Err(e) => Loaded::Error(e.to_string()),
-                    Ok(rec) => match NewCert::from_finding(&f, &rec.der) {
-                        Some(c) => Loaded::Cert(Box::new(c), f.verdict),
-                        None => Loaded::Error(format!("{}: not stored: {}", f.locator, f.reason)),
-                    },
-                })
-                .collect()
-        },
-        |_, loaded: Loaded| -> anyhow::Result<()> {
-            progress.tick();
-            summary.records += 1;
-            match loaded {
-                Loaded::Cert(c, verdict) => {
-                    summary.verdicts.add(verdict);
-                    pending.push(*c);
-                    if pending.len() >= batch_size {
-                        summary.stored += store.insert(&pending, &day)?;
-                        pending.clear();
+    // The store writes on its own thread, while the workers examine the next records: a
+    // batch is handed over whole, and at most one more waits (memory stays flat).
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<NewCert>>(1);
+    let writer = || -> anyhow::Result<Stored> {
+        let mut stored = Stored::default();
+        for batch in batches {
+            stored += store.insert(&batch, &day)?;
+        }
+        Ok(stored)
+    };
+    let examined = std::thread::scope(|scope| {
+        let writer = scope.spawn(writer);
+        let mut pending: Vec<NewCert> = Vec::with_capacity(batch_size.min(100_000));
+        let examined = for_each_ordered(
+            records,
+            threads,
+            |batch: &[Result<Record, RecordError>]| {
+                let findings = ex.examine_batch(batch);
+                batch
+                    .iter()
+                    .zip(findings)
+                    .map(|(read, f)| match read {
+                        Err(e) => Loaded::Error(e.to_string()),
+                        Ok(rec) => match NewCert::from_finding(&f, &rec.der) {
+                            Some(c) => Loaded::Cert(Box::new(c), f.verdict),
+                            None => {
+                                Loaded::Error(format!("{}: not stored: {}", f.locator, f.reason))
+                            }
+                        },
+                    })
+                    .collect()
+            },
+            |_, loaded: Loaded| -> Result<(), WriterGone> {
+                progress.tick();
+                summary.records += 1;
+                match loaded {
+                    Loaded::Cert(c, verdict) => {
+                        summary.verdicts.add(verdict);
+                        pending.push(*c);
+                        if pending.len() >= batch_size {
+                            let full = std::mem::replace(
+                                &mut pending,
+                                Vec::with_capacity(batch_size.min(100_000)),
+                            );
+                            to_writer.send(full).map_err(|_| WriterGone)?;
+                        }
+                    }
+                    Loaded::Error(e) => {
+                        summary.errors += 1;
+                        if summary.errors <= ERRORS_SHOWN {
+                            output::note(format_args!("smki: {e}"));
+                        }
                     }
                 }
-                Loaded::Error(e) => {
-                    summary.errors += 1;
-                    if summary.errors <= ERRORS_SHOWN {
-                        output::note(format_args!("smki: {e}"));
-                    }
-                }
-            }
-            Ok(())
-        },
-    )
-    .context("loading")?;
-    summary.stored += store.insert(&pending, &day)?;
+                Ok(())
+            },
+        )
+        .and_then(|()| to_writer.send(pending).map_err(|_| WriterGone));
+        drop(to_writer);
+        // The writer's own error, when it stopped, says why better than `WriterGone`.
+        let stored = writer.join().expect("store writer thread")?;
+        summary.stored += stored;
+        examined.map_err(|_| anyhow::anyhow!("the store writer stopped"))
+    });
+    examined.context("loading")?;
     progress.done();
     if summary.errors > ERRORS_SHOWN {
         output::note(format_args!(

@@ -37,7 +37,14 @@ pub(crate) struct AppState {
     /// The accepted API keys; `None`: no key needed.
     pub(crate) keys: Option<Keys>,
     pub(crate) metrics: access::Metrics,
+    /// Store calls running at once ([`STORE_CALLS`]); the others wait their turn here.
+    pub(crate) store_calls: tokio::sync::Semaphore,
 }
+
+/// At most this many store calls run at once. SQLite work is CPU and page-cache bound:
+/// more threads than this only add switching, and each one needs a reader connection
+/// (the store keeps 16 open; past that every call would open and close one).
+const STORE_CALLS: usize = 8;
 
 /// How the service runs.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +79,7 @@ pub fn router(store: Store, options: Options) -> Router {
         requests: AtomicU64::new(0),
         keys: options.keys,
         metrics: access::Metrics::default(),
+        store_calls: tokio::sync::Semaphore::new(STORE_CALLS),
     });
     Router::new()
         .route("/health", get(api::health))
@@ -150,11 +158,16 @@ async fn shutdown() {
     }
 }
 
-/// Runs a store call on a blocking thread.
+/// Runs a store call on a blocking thread, once one of the [`STORE_CALLS`] places is free.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &Shared,
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
+    let _place = state
+        .store_calls
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     let state = state.clone();
     match tokio::task::spawn_blocking(move || f(&state.store)).await {
         Ok(r) => r,

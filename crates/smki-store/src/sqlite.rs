@@ -66,6 +66,15 @@ fn upsert() -> String {
     )
 }
 
+/// The writer's page cache, KiB: the unique and serial/EUI-64 indexes of a million
+/// certificates are written in random order, and stay in memory with this (the cache
+/// grows only as pages are used; SQLite's default is 2 MiB).
+const WRITER_CACHE_KIB: i64 = 512 * 1024;
+
+/// How much of the file the readers map (shared by all, through the OS page cache):
+/// lookups read pages in place instead of copying them into each reader's cache.
+const READER_MMAP_BYTES: i64 = 1 << 32;
+
 /// Readers kept open for reuse.
 const MAX_IDLE_READERS: usize = 16;
 
@@ -91,6 +100,8 @@ impl Sqlite {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+            .map_err(open_err)?;
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(open_err)?;
@@ -134,6 +145,8 @@ impl Sqlite {
                 )
                 .map_err(doing("opening a reader"))?;
                 configure(&c).map_err(doing("opening a reader"))?;
+                c.pragma_update(None, "mmap_size", READER_MMAP_BYTES)
+                    .map_err(doing("opening a reader"))?;
                 c
             }
         };
